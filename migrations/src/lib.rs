@@ -1,0 +1,17 @@
+//! The gridhub database schema. Migrations here are the only place that changes the database's
+//! shape; the same statements run unchanged on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod layout;
+mod m20261123_000001_one_network;
+
+/// Runs every gridhub migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_one_network::Migration)]
+    }
+}

@@ -1,0 +1,156 @@
+//! Configuration: built-in defaults, then an optional `gridhub.toml`, then `GRIDHUB__…`
+//! environment variables (`GRIDHUB__DATABASE__URL` sets `database.url`). Every key is listed in
+//! the README.
+
+use serde::Deserialize;
+use std::path::Path;
+
+/// The whole configuration of one gridhub process.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// HTTP server settings.
+    pub server: ServerSettings,
+    /// Database settings.
+    pub database: DatabaseSettings,
+    /// Limits on GraphQL requests.
+    pub graphql: GraphqlSettings,
+    /// Demo data written on first start.
+    pub seed: SeedSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Time after which a request is cancelled, in seconds.
+    pub request_timeout_secs: u64,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// Seconds to wait for a free connection before failing a request.
+    pub acquire_timeout_secs: u64,
+}
+
+/// Limits on GraphQL requests.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GraphqlSettings {
+    /// Deepest selection nesting a query may have.
+    pub max_depth: usize,
+    /// Highest complexity (fields, multiplied by page sizes of lists) a query may have.
+    pub max_complexity: usize,
+    /// Page size when a connection is asked for without `first` or `last`.
+    pub default_page_size: u32,
+    /// Largest `first` or `last` a connection accepts.
+    pub max_page_size: u32,
+    /// Largest number of ids `nodes(ids:)` accepts.
+    pub max_node_ids: usize,
+}
+
+/// Demo data written on first start.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SeedSettings {
+    /// When `serve` finds an empty database, seed it with this many persons (0 turns it off).
+    pub persons_on_first_start: u64,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `tracing` filter such as `info` or `gridhub=debug,sqlx=warn`; `RUST_LOG` wins when set.
+    pub filter: String,
+    /// `text` for people, `json` for log collectors.
+    pub format: String,
+}
+
+const DEFAULTS: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+body_limit_bytes = 1048576
+request_timeout_secs = 30
+
+[database]
+url = "sqlite://gridhub.db?mode=rwc"
+max_connections = 16
+min_connections = 1
+acquire_timeout_secs = 10
+
+[graphql]
+max_depth = 12
+max_complexity = 20000
+default_page_size = 20
+max_page_size = 100
+max_node_ids = 100
+
+[seed]
+persons_on_first_start = 5000
+
+[log]
+filter = "info"
+format = "text"
+"#;
+
+impl Settings {
+    /// Loads defaults < `gridhub.toml` in the working directory (if any) < environment.
+    pub fn load() -> Result<Settings, config::ConfigError> {
+        Self::load_from(Path::new("gridhub.toml"))
+    }
+
+    /// Loads defaults < the given TOML file (if it exists) < environment.
+    pub fn load_from(file: &Path) -> Result<Settings, config::ConfigError> {
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from(file).required(false))
+            .add_source(
+                config::Environment::with_prefix("GRIDHUB")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()
+    }
+
+    /// The built-in defaults alone, as a test or an embedding program starts from.
+    pub fn defaults() -> Settings {
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .expect("built-in defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gridhub.toml");
+        std::fs::write(&file, "[graphql]\nmax_depth = 7\n").unwrap();
+        let settings = Settings::load_from(&file).unwrap();
+        assert_eq!(settings.graphql.max_depth, 7);
+        assert_eq!(settings.graphql.max_page_size, 100);
+    }
+
+    #[test]
+    fn defaults_use_an_sqlite_file_in_the_working_directory() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.database.url, "sqlite://gridhub.db?mode=rwc");
+        assert_eq!(settings.server.listen, "127.0.0.1:8080");
+    }
+}

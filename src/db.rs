@@ -1,0 +1,58 @@
+//! Database connections: one pool for SQLite or PostgreSQL, migrations, and a counter of executed
+//! SQL statements (read by tests and metrics to prove that nested queries stay bounded).
+
+use crate::config::DatabaseSettings;
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A connection pool and the number of statements it has executed.
+#[derive(Clone)]
+pub struct Database {
+    /// The pool.
+    pub conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+impl Database {
+    /// How many SQL statements this pool has executed since it was opened.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn is_reachable(&self) -> bool {
+        self.conn.execute_unprepared("SELECT 1").await.is_ok()
+    }
+}
+
+/// Opens a pool for `settings.url` (SQLite files are created when missing).
+pub async fn connect(settings: &DatabaseSettings) -> Result<Database, DbErr> {
+    let mut options = ConnectOptions::new(settings.url.clone());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(settings.min_connections)
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    let mut conn = sea_orm::Database::connect(options).await?;
+    let statements = Arc::new(AtomicU64::new(0));
+    let counter = statements.clone();
+    conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok(Database { conn, statements })
+}
+
+/// Applies every pending migration.
+pub async fn migrate(conn: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(conn, None).await
+}

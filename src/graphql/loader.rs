@@ -1,0 +1,392 @@
+//! DataLoaders: every field that reaches another table goes through here, so a nested query costs
+//! one SQL statement per level however many rows it returns.
+//!
+//! Three generic loaders cover the whole schema:
+//! - [`ByColumn`]: rows of a table whose integer column equals a key (relations in both directions);
+//! - [`PageQuery`]: one page of a connection; pages of many parents run as one `UNION ALL` statement;
+//! - [`CountQuery`]: `totalCount` of a connection; counts of many parents run as one statement.
+
+use super::error::{internal, OrInternal};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Error, Result};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, PostgresQueryBuilder, Query, SelectStatement, UnionType,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic,
+    ModelTrait, QueryFilter, Value,
+};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// SQLite allows 500 terms in a compound select; stay well below.
+const UNION_CHUNK: usize = 100;
+const BATCH_KEY: &str = "batch_key";
+
+/// Runs the batched statements of one request.
+pub struct DbLoader {
+    db: DatabaseConnection,
+}
+
+/// The per-request DataLoader over [`DbLoader`].
+pub type Loaders = DataLoader<DbLoader>;
+
+/// A fresh DataLoader for one request.
+pub fn loaders(db: DatabaseConnection) -> Loaders {
+    DataLoader::new(DbLoader { db }, tokio::spawn)
+}
+
+/// Rows of `E` whose integer `column` equals `value`.
+pub struct ByColumn<E: EntityTrait> {
+    column: E::Column,
+    value: i64,
+}
+
+impl<E: EntityTrait> ByColumn<E> {
+    /// The rows of `E` with `column = value`.
+    pub fn new(column: E::Column, value: i64) -> Self {
+        ByColumn { column, value }
+    }
+}
+
+impl<E: EntityTrait> Clone for ByColumn<E> {
+    fn clone(&self) -> Self {
+        ByColumn {
+            column: self.column,
+            value: self.value,
+        }
+    }
+}
+
+impl<E: EntityTrait> PartialEq for ByColumn<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value && self.column.as_str() == other.column.as_str()
+    }
+}
+
+impl<E: EntityTrait> Eq for ByColumn<E> {}
+
+impl<E: EntityTrait> Hash for ByColumn<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.column.as_str().hash(state);
+        self.value.hash(state);
+    }
+}
+
+fn as_i64(value: Value) -> Option<i64> {
+    match value {
+        Value::BigInt(v) => v,
+        Value::Int(v) => v.map(i64::from),
+        _ => None,
+    }
+}
+
+impl<E> Loader<ByColumn<E>> for DbLoader
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    type Value = Arc<Vec<E::Model>>;
+    type Error = Error;
+
+    async fn load(
+        &self,
+        keys: &[ByColumn<E>],
+    ) -> Result<HashMap<ByColumn<E>, Self::Value>, Self::Error> {
+        let mut grouped: HashMap<&'static str, (E::Column, Vec<i64>)> = HashMap::new();
+        for key in keys {
+            let entry = grouped
+                .entry(key.column.as_str())
+                .or_insert_with(|| (key.column, Vec::new()));
+            entry.1.push(key.value);
+        }
+        let mut found: HashMap<ByColumn<E>, Vec<E::Model>> = HashMap::new();
+        for (column, values) in grouped.into_values() {
+            let rows = E::find()
+                .filter(column.is_in(values))
+                .all(&self.db)
+                .await
+                .or_internal()?;
+            for row in rows {
+                if let Some(value) = as_i64(row.get(column)) {
+                    found
+                        .entry(ByColumn { column, value })
+                        .or_default()
+                        .push(row);
+                }
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|key| {
+                let rows = found.remove(key).unwrap_or_default();
+                (key.clone(), Arc::new(rows))
+            })
+            .collect())
+    }
+}
+
+/// A statement identified by its text with values inlined (for identity only; it runs with
+/// bound values).
+struct Keyed {
+    text: Arc<str>,
+    statement: Arc<SelectStatement>,
+}
+
+impl Keyed {
+    fn new(statement: SelectStatement) -> Self {
+        Keyed {
+            text: statement.to_string(PostgresQueryBuilder).into(),
+            statement: Arc::new(statement),
+        }
+    }
+}
+
+impl Clone for Keyed {
+    fn clone(&self) -> Self {
+        Keyed {
+            text: self.text.clone(),
+            statement: self.statement.clone(),
+        }
+    }
+}
+
+/// One page of rows of `E`: a select with its order and limit already applied.
+pub struct PageQuery<E> {
+    keyed: Keyed,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E> PageQuery<E> {
+    /// Wraps a finished select (filter, order, limit).
+    pub fn new(statement: SelectStatement) -> Self {
+        PageQuery {
+            keyed: Keyed::new(statement),
+            entity: PhantomData,
+        }
+    }
+}
+
+impl<E> Clone for PageQuery<E> {
+    fn clone(&self) -> Self {
+        PageQuery {
+            keyed: self.keyed.clone(),
+            entity: PhantomData,
+        }
+    }
+}
+
+impl<E> PartialEq for PageQuery<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.keyed.text == other.keyed.text
+    }
+}
+
+impl<E> Eq for PageQuery<E> {}
+
+impl<E> Hash for PageQuery<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.keyed.text.hash(state);
+    }
+}
+
+/// The number of rows a select (without limit) matches.
+#[derive(Clone)]
+pub struct CountQuery {
+    keyed: Keyed,
+}
+
+impl CountQuery {
+    /// Wraps a select whose rows are to be counted.
+    pub fn new(statement: SelectStatement) -> Self {
+        CountQuery {
+            keyed: Keyed::new(statement),
+        }
+    }
+}
+
+impl PartialEq for CountQuery {
+    fn eq(&self, other: &Self) -> bool {
+        self.keyed.text == other.keyed.text
+    }
+}
+
+impl Eq for CountQuery {}
+
+impl Hash for CountQuery {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.keyed.text.hash(state);
+    }
+}
+
+/// The batch index as a 64-bit literal on every database.
+fn batch_literal(i: usize) -> Expr {
+    Expr::cust(format!("CAST({i} AS BIGINT)"))
+}
+
+/// `SELECT *, i AS batch_key FROM (q_i)` for each statement, joined by `UNION ALL`.
+fn union_of_pages(statements: &[&SelectStatement]) -> SelectStatement {
+    let part = |(i, statement): (usize, &&SelectStatement)| {
+        Query::select()
+            .column(Asterisk)
+            .expr_as(batch_literal(i), Alias::new(BATCH_KEY))
+            .from_subquery((*statement).clone(), Alias::new(format!("q{i}")))
+            .to_owned()
+    };
+    union_all(statements.iter().enumerate().map(part))
+}
+
+/// `SELECT i AS batch_key, COUNT(*) AS n FROM (q_i)` for each statement, joined by `UNION ALL`.
+fn union_of_counts(statements: &[&SelectStatement]) -> SelectStatement {
+    let part = |(i, statement): (usize, &&SelectStatement)| {
+        Query::select()
+            .expr_as(batch_literal(i), Alias::new(BATCH_KEY))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery((*statement).clone(), Alias::new(format!("q{i}")))
+            .to_owned()
+    };
+    union_all(statements.iter().enumerate().map(part))
+}
+
+fn union_all(mut parts: impl Iterator<Item = SelectStatement>) -> SelectStatement {
+    let mut first = parts.next().expect("a batch has at least one key");
+    for part in parts {
+        first.union(UnionType::All, part);
+    }
+    first
+}
+
+fn batch_index(row: &sea_orm::QueryResult) -> Result<usize, Error> {
+    let index: i64 = row.try_get("", BATCH_KEY).or_internal()?;
+    usize::try_from(index).map_err(internal)
+}
+
+impl<E> Loader<PageQuery<E>> for DbLoader
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    type Value = Arc<Vec<E::Model>>;
+    type Error = Error;
+
+    async fn load(
+        &self,
+        keys: &[PageQuery<E>],
+    ) -> Result<HashMap<PageQuery<E>, Self::Value>, Self::Error> {
+        let mut pages = HashMap::new();
+        for chunk in keys.chunks(UNION_CHUNK) {
+            let statements: Vec<_> = chunk.iter().map(|k| k.keyed.statement.as_ref()).collect();
+            let rows = self
+                .db
+                .query_all(&union_of_pages(&statements))
+                .await
+                .or_internal()?;
+            let mut grouped: Vec<Vec<E::Model>> = vec![Vec::new(); chunk.len()];
+            for row in rows {
+                let model = E::Model::from_query_result(&row, "").or_internal()?;
+                grouped[batch_index(&row)?].push(model);
+            }
+            for (key, rows) in chunk.iter().zip(grouped) {
+                pages.insert(key.clone(), Arc::new(rows));
+            }
+        }
+        Ok(pages)
+    }
+}
+
+impl Loader<CountQuery> for DbLoader {
+    type Value = i64;
+    type Error = Error;
+
+    async fn load(&self, keys: &[CountQuery]) -> Result<HashMap<CountQuery, i64>, Error> {
+        let mut counts = HashMap::new();
+        for chunk in keys.chunks(UNION_CHUNK) {
+            let statements: Vec<_> = chunk.iter().map(|k| k.keyed.statement.as_ref()).collect();
+            let rows = self
+                .db
+                .query_all(&union_of_counts(&statements))
+                .await
+                .or_internal()?;
+            for row in rows {
+                let n: i64 = row.try_get("", "n").or_internal()?;
+                counts.insert(chunk[batch_index(&row)?].clone(), n);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+/// All rows of `E` with `column = value`, batched with every other such lookup of the request.
+pub async fn many<E>(ctx: &Context<'_>, column: E::Column, value: i64) -> Result<Arc<Vec<E::Model>>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let rows = loader(ctx)?
+        .load_one(ByColumn::<E>::new(column, value))
+        .await?;
+    Ok(rows.unwrap_or_default())
+}
+
+/// The first row of `E` with `column = value` (use with a unique column such as the id).
+pub async fn one<E>(ctx: &Context<'_>, column: E::Column, value: i64) -> Result<Option<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    Ok(many::<E>(ctx, column, value).await?.first().cloned())
+}
+
+/// Like [`one`], for an optional reference.
+pub async fn maybe<E>(
+    ctx: &Context<'_>,
+    column: E::Column,
+    value: Option<i64>,
+) -> Result<Option<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    match value {
+        Some(value) => one::<E>(ctx, column, value).await,
+        None => Ok(None),
+    }
+}
+
+/// One page of rows, batched with the pages of sibling parents.
+pub async fn page<E>(ctx: &Context<'_>, statement: SelectStatement) -> Result<Arc<Vec<E::Model>>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let rows = loader(ctx)?
+        .load_one(PageQuery::<E>::new(statement))
+        .await?;
+    Ok(rows.unwrap_or_default())
+}
+
+/// The number of rows `statement` matches, batched with sibling counts.
+pub async fn count(ctx: &Context<'_>, query: CountQuery) -> Result<i64> {
+    Ok(loader(ctx)?.load_one(query).await?.unwrap_or(0))
+}
+
+/// The rows of `E` for each of `values` of `column`, in one batch.
+pub async fn many_of<E>(
+    ctx: &Context<'_>,
+    column: E::Column,
+    values: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, Arc<Vec<E::Model>>>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let keys = values.into_iter().map(|v| ByColumn::<E>::new(column, v));
+    let found = loader(ctx)?.load_many(keys).await?;
+    Ok(found.into_iter().map(|(k, v)| (k.value, v)).collect())
+}

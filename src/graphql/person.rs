@@ -1,0 +1,264 @@
+//! Person 人: a resident keyed by the ID number, with residences, memberships, staff roles,
+//! events and provenance. Identifiers are shown through the access layer.
+
+use super::connection::{paginate, Order, Page, PageArgs};
+use super::event::EventInvolvement;
+use super::grid::Grid;
+use super::id::{encode, NodeType};
+use super::loader::{many, one};
+use super::relations::{DualRegistration, GridStaff, Membership, Residence};
+use super::scope::within_code;
+use super::source_record::{sources_of, SourceRecord};
+use super::volunteer::VolunteerParticipation;
+use crate::access::field_policy::{reveal, SensitiveField};
+use crate::access::Principal;
+use crate::entity::vocabulary::{ElementType, Gender, PersonTag};
+use crate::entity::{
+    dual_registration, event_involvement, grid, grid_staff, membership, person, person_tag,
+    residence, volunteer_participation,
+};
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::{Datelike, NaiveDate, Utc};
+use sea_orm::sea_query::{Condition, LikeExpr, Query};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+/// A person 人 living or registered in the grid.
+pub struct Person(pub person::Model);
+
+impl From<person::Model> for Person {
+    fn from(model: person::Model) -> Self {
+        Person(model)
+    }
+}
+
+/// Narrows a list of persons. All given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct PersonFilter {
+    /// Only persons whose grid lies in the subtree of this grid code (e.g. a community's code
+    /// selects all its grids and micro-grids).
+    pub grid_code: Option<String>,
+    /// Only persons whose name starts with this text, e.g. `王` or `王建`.
+    pub name_prefix: Option<String>,
+    /// Only persons carrying every one of these tags.
+    pub tags: Option<Vec<PersonTag>>,
+    /// Only persons of this gender.
+    pub gender: Option<Gender>,
+    /// Only floating population 流动人口 (`true`) or only registered residents (`false`).
+    pub floating: Option<bool>,
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+impl PersonFilter {
+    /// The filter as a condition on `persons`.
+    pub fn condition(&self) -> Condition {
+        let mut all = Condition::all();
+        if let Some(code) = &self.grid_code {
+            all = all.add(within_code(person::Column::GridId, code));
+        }
+        if let Some(prefix) = &self.name_prefix {
+            let pattern = LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\');
+            all = all.add(person::Column::Name.like(pattern));
+        }
+        for tag in self.tags.iter().flatten() {
+            all = all.add(
+                person::Column::Id.in_subquery(
+                    Query::select()
+                        .column(person_tag::Column::PersonId)
+                        .from(person_tag::Entity)
+                        .and_where(person_tag::Column::Tag.eq(*tag))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(gender) = self.gender {
+            all = all.add(person::Column::Gender.eq(gender));
+        }
+        if let Some(floating) = self.floating {
+            all = all.add(person::Column::Floating.eq(floating));
+        }
+        all
+    }
+}
+
+/// A page of persons matching `filter` (and inside `extra`), ordered by id.
+pub async fn list(
+    ctx: &Context<'_>,
+    extra: Condition,
+    filter: Option<PersonFilter>,
+    args: PageArgs,
+) -> Result<Page<Person>> {
+    let filter = filter.unwrap_or_default();
+    let base = person::Entity::find()
+        .filter(extra)
+        .filter(filter.condition());
+    paginate(ctx, base, &Order::by(person::Column::Id), args).await
+}
+
+fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
+    let had_birthday = (today.month(), today.day()) >= (birth.month(), birth.day());
+    today.year() - birth.year() - i32::from(!had_birthday)
+}
+
+/// A person 人: one resident, however many departments report them.
+#[Object]
+impl Person {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(NodeType::Person, self.0.id)
+    }
+
+    /// Resident ID number 公民身份号码 (GB 11643, 18 characters), masked unless the caller may
+    /// see it in full.
+    async fn id_number(&self, ctx: &Context<'_>) -> Result<String> {
+        let principal = ctx.data::<Principal>()?;
+        Ok(reveal(
+            principal,
+            SensitiveField::IdNumber,
+            &self.0.id_number,
+        ))
+    }
+
+    /// Full name 姓名.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Gender, as encoded in the ID number.
+    async fn gender(&self) -> Gender {
+        self.0.gender
+    }
+
+    /// Date of birth, as encoded in the ID number.
+    async fn birth_date(&self) -> NaiveDate {
+        self.0.birth_date
+    }
+
+    /// Age in whole years today.
+    async fn age(&self) -> i32 {
+        age_on(self.0.birth_date, Utc::now().date_naive())
+    }
+
+    /// Ethnicity 民族, e.g. 汉族.
+    async fn ethnicity(&self) -> &str {
+        &self.0.ethnicity
+    }
+
+    /// Mobile phone number, masked unless the caller may see it in full.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let principal = ctx.data::<Principal>()?;
+        Ok(self
+            .0
+            .phone
+            .as_deref()
+            .map(|p| reveal(principal, SensitiveField::Phone, p)))
+    }
+
+    /// Address of household registration 户籍地址.
+    async fn household_address(&self) -> Option<&str> {
+        self.0.household_address.as_deref()
+    }
+
+    /// Whether the household registration 户籍 is in this district.
+    async fn local_household(&self) -> bool {
+        self.0.local_household
+    }
+
+    /// Whether the person belongs to the floating population 流动人口.
+    async fn floating(&self) -> bool {
+        self.0.floating
+    }
+
+    /// Care and risk tags (独居老人, 低保户, 残疾人, 重点人员).
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<PersonTag>> {
+        let rows = many::<person_tag::Entity>(ctx, person_tag::Column::PersonId, self.0.id).await?;
+        Ok(rows.iter().map(|r| r.tag).collect())
+    }
+
+    /// The grid where the person actually lives.
+    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Grid>> {
+        Ok(one::<grid::Entity>(ctx, grid::Column::Id, self.0.grid_id)
+            .await?
+            .map(Grid))
+    }
+
+    /// Houses the person owns, rents or lives in, with the role and dates.
+    async fn residences(&self, ctx: &Context<'_>) -> Result<Vec<Residence>> {
+        let rows = many::<residence::Entity>(ctx, residence::Column::PersonId, self.0.id).await?;
+        Ok(rows.iter().cloned().map(Residence).collect())
+    }
+
+    /// Organizations the person belongs to: party branches, employers, committees, teams.
+    async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
+        let rows = many::<membership::Entity>(ctx, membership::Column::PersonId, self.0.id).await?;
+        Ok(rows.iter().cloned().map(Membership).collect())
+    }
+
+    /// Roles the person holds in grid staff 网格力量.
+    async fn staff_roles(&self, ctx: &Context<'_>) -> Result<Vec<GridStaff>> {
+        let rows = many::<grid_staff::Entity>(ctx, grid_staff::Column::PersonId, self.0.id).await?;
+        Ok(rows.iter().cloned().map(GridStaff).collect())
+    }
+
+    /// 双报到 registrations: where this in-service party member serves the community.
+    async fn dual_registrations(&self, ctx: &Context<'_>) -> Result<Vec<DualRegistration>> {
+        let rows =
+            many::<dual_registration::Entity>(ctx, dual_registration::Column::PersonId, self.0.id)
+                .await?;
+        Ok(rows.iter().cloned().map(DualRegistration).collect())
+    }
+
+    /// Events the person is involved in (as reporter, party, witness or handler).
+    async fn event_involvements(&self, ctx: &Context<'_>) -> Result<Vec<EventInvolvement>> {
+        let rows =
+            many::<event_involvement::Entity>(ctx, event_involvement::Column::PersonId, self.0.id)
+                .await?;
+        Ok(rows.iter().cloned().map(EventInvolvement).collect())
+    }
+
+    /// Volunteer activities 志愿服务 the person took part in.
+    async fn volunteer_participations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<VolunteerParticipation>> {
+        let rows = many::<volunteer_participation::Entity>(
+            ctx,
+            volunteer_participation::Column::PersonId,
+            self.0.id,
+        )
+        .await?;
+        Ok(rows.iter().cloned().map(VolunteerParticipation).collect())
+    }
+
+    /// The department records this person was built from.
+    async fn source_records(&self, ctx: &Context<'_>) -> Result<Vec<SourceRecord>> {
+        sources_of(ctx, ElementType::Person, self.0.id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_counts_whole_years() {
+        let birth = NaiveDate::from_ymd_opt(1990, 6, 15).unwrap();
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()),
+            35
+        );
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()),
+            36
+        );
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like("50%_\\"), "50\\%\\_\\\\");
+    }
+}

@@ -1,0 +1,274 @@
+//! The root query: one entry per element type with filters and Relay paging, plus `node`,
+//! `nodes` and direct lookups by grid code and ID number.
+
+use super::connection::{Page, PageArgs};
+use super::department::Department;
+use super::error::{bad_input, OrInternal};
+use super::event::{self, Event, EventFilter, EventOrder};
+use super::grid::{self, Grid, GridFilter};
+use super::house::{self, House, HouseFilter};
+use super::id::decode;
+use super::node::{load_node, load_nodes, Node};
+use super::object::{self, ManagedObject, ObjectFilter};
+use super::organization::{self, Organization, OrganizationFilter};
+use super::person::{self, Person, PersonFilter};
+use super::place::{self, Place, PlaceFilter};
+use super::scope::grid_id_of;
+use super::volunteer::{self, VolunteerActivity, VolunteerActivityFilter};
+use super::NodeIdLimit;
+use crate::db::Database;
+use crate::domain::id_number::IdNumber;
+use crate::entity::{department, grid as grid_entity, person as person_entity};
+use async_graphql::{Context, Object, Result, ID};
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// The entry points of the gridhub graph.
+pub struct Query;
+
+async fn check_code(ctx: &Context<'_>, code: Option<&String>) -> Result<()> {
+    if let Some(code) = code {
+        grid_id_of(ctx, code).await?;
+    }
+    Ok(())
+}
+
+/// The entry points of the gridhub graph: the six elements 人 房 地 事 物 组织 on the grid tree.
+#[Object]
+impl Query {
+    /// Fetches any element by its global id; null when there is no such element.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> Result<Option<Node>> {
+        let (node_type, row) = decode(&id)?;
+        load_node(ctx, node_type, row).await
+    }
+
+    /// Fetches elements by global id, in the order given; null for ids with no element.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids (at most the configured limit, 100 by default).")] ids: Vec<
+            ID,
+        >,
+    ) -> Result<Vec<Option<Node>>> {
+        let max = ctx.data::<NodeIdLimit>()?.0;
+        load_nodes(ctx, &ids, max).await
+    }
+
+    /// The grid with this code; a NOT_FOUND error when there is none.
+    async fn grid(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Grid code, e.g. `650203001001`.")] code: String,
+    ) -> Result<Option<Grid>> {
+        let id = grid_id_of(ctx, &code).await?;
+        let db = &ctx.data::<Database>()?.conn;
+        let model = grid_entity::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .or_internal()?;
+        Ok(model.map(Grid))
+    }
+
+    /// Grids, by code.
+    async fn grids(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the grids must meet.")] filter: Option<GridFilter>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<Grid>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.within_code.as_ref())).await?;
+        grid::list(ctx, filter, PageArgs::new(after, before, first, last)).await
+    }
+
+    /// Persons 人, by id.
+    async fn persons(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the persons must meet.")] filter: Option<PersonFilter>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<Person>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
+        person::list(
+            ctx,
+            Condition::all(),
+            filter,
+            PageArgs::new(after, before, first, last),
+        )
+        .await
+    }
+
+    /// The person with this resident ID number (18 digits, or an old 15-digit number); null when
+    /// there is none. A malformed number is a BAD_USER_INPUT error saying what is wrong.
+    async fn person_by_id_number(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resident ID number 公民身份号码.")] id_number: String,
+    ) -> Result<Option<Person>> {
+        let number = IdNumber::parse(&id_number).map_err(|e| bad_input(e.to_string()))?;
+        let db = &ctx.data::<Database>()?.conn;
+        let model = person_entity::Entity::find()
+            .filter(person_entity::Column::IdNumber.eq(number.as_str()))
+            .one(db)
+            .await
+            .or_internal()?;
+        Ok(model.map(Person))
+    }
+
+    /// Houses 房 (compounds, buildings, units, rooms), by id.
+    async fn houses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the houses must meet.")] filter: Option<HouseFilter>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<House>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
+        house::list(
+            ctx,
+            Condition::all(),
+            filter,
+            PageArgs::new(after, before, first, last),
+        )
+        .await
+    }
+
+    /// Places 地, by id.
+    async fn places(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the places must meet.")] filter: Option<PlaceFilter>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<Place>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
+        place::list(
+            ctx,
+            Condition::all(),
+            filter,
+            PageArgs::new(after, before, first, last),
+        )
+        .await
+    }
+
+    /// Events 事, newest first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the events must meet.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Sort order; newest first by default.")] order_by: Option<EventOrder>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<Event>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
+        let args = PageArgs::new(after, before, first, last);
+        event::list(ctx, Condition::all(), filter, order_by, args).await
+    }
+
+    /// Managed objects 物 (部件), by id.
+    async fn objects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the objects must meet.")] filter: Option<ObjectFilter>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<ManagedObject>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
+        object::list(
+            ctx,
+            Condition::all(),
+            filter,
+            PageArgs::new(after, before, first, last),
+        )
+        .await
+    }
+
+    /// Organizations 组织, by id.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the organizations must meet.")] filter: Option<
+            OrganizationFilter,
+        >,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<Organization>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
+        organization::list(
+            ctx,
+            Condition::all(),
+            filter,
+            PageArgs::new(after, before, first, last),
+        )
+        .await
+    }
+
+    /// Volunteer activities 志愿服务, newest first.
+    async fn volunteer_activities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the activities must meet.")] filter: Option<
+            VolunteerActivityFilter,
+        >,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<Page<VolunteerActivity>> {
+        check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
+        volunteer::list(
+            ctx,
+            Condition::all(),
+            filter,
+            PageArgs::new(after, before, first, last),
+        )
+        .await
+    }
+
+    /// The departments that bring data into the hub.
+    async fn departments(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
+        let db = &ctx.data::<Database>()?.conn;
+        let rows = department::Entity::find()
+            .order_by_asc(department::Column::Id)
+            .all(db)
+            .await
+            .or_internal()?;
+        Ok(rows.into_iter().map(Department).collect())
+    }
+}

@@ -1,0 +1,56 @@
+//! Grid scope of a query: "everything in this grid's subtree" as one indexed condition over the
+//! grid closure table, by grid id or by grid code.
+
+use super::error::{bad_input, not_found, OrInternal};
+use crate::db::Database;
+use crate::domain::grid_code;
+use crate::entity::{grid, grid_closure};
+use async_graphql::{Context, Result};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+fn descendants_of(grid_id: i64) -> SelectStatement {
+    Query::select()
+        .column(grid_closure::Column::DescendantId)
+        .from(grid_closure::Entity)
+        .and_where(grid_closure::Column::AncestorId.eq(grid_id))
+        .to_owned()
+}
+
+fn descendants_of_code(code: &str) -> SelectStatement {
+    Query::select()
+        .column((grid_closure::Entity, grid_closure::Column::DescendantId))
+        .from(grid_closure::Entity)
+        .inner_join(
+            grid::Entity,
+            Expr::col((grid::Entity, grid::Column::Id))
+                .equals((grid_closure::Entity, grid_closure::Column::AncestorId)),
+        )
+        .and_where(Expr::col((grid::Entity, grid::Column::Code)).eq(code))
+        .to_owned()
+}
+
+/// `column` names a grid inside the subtree of grid `grid_id`.
+pub fn within_grid(column: impl ColumnTrait, grid_id: i64) -> SimpleExpr {
+    column.in_subquery(descendants_of(grid_id))
+}
+
+/// `column` names a grid inside the subtree of the grid with `code`.
+pub fn within_code(column: impl ColumnTrait, code: &str) -> SimpleExpr {
+    column.in_subquery(descendants_of_code(code))
+}
+
+/// Checks that `code` is a well-formed grid code of an existing grid and returns the grid's id.
+pub async fn grid_id_of(ctx: &Context<'_>, code: &str) -> Result<i64> {
+    grid_code::level_of(code).map_err(|e| bad_input(format!("grid code `{code}`: {e}")))?;
+    let db = &ctx.data::<Database>()?.conn;
+    grid::Entity::find()
+        .select_only()
+        .column(grid::Column::Id)
+        .filter(grid::Column::Code.eq(code))
+        .into_tuple::<i64>()
+        .one(db)
+        .await
+        .or_internal()?
+        .ok_or_else(|| not_found(format!("no grid has the code `{code}`")))
+}

@@ -1,0 +1,97 @@
+//! Source records: provenance as data. Each record a department sent is kept as it arrived
+//! (department, source id, received at, raw payload), and every element lists its records.
+
+use super::department::Department;
+use super::id::{encode, NodeType};
+use super::loader::{many, one};
+use super::node::{load_node, Node};
+use crate::access::field_policy::reveal_payload;
+use crate::access::Principal;
+use crate::entity::vocabulary::ElementType;
+use crate::entity::{department, source_record};
+use async_graphql::{Context, Json, Object, Result, ID};
+use chrono::{DateTime, Utc};
+
+/// A source record.
+pub struct SourceRecord(pub source_record::Model);
+
+impl From<source_record::Model> for SourceRecord {
+    fn from(model: source_record::Model) -> Self {
+        SourceRecord(model)
+    }
+}
+
+/// The source records of one element, oldest first.
+pub async fn sources_of(
+    ctx: &Context<'_>,
+    element_type: ElementType,
+    element_id: i64,
+) -> Result<Vec<SourceRecord>> {
+    let rows =
+        many::<source_record::Entity>(ctx, source_record::Column::ElementId, element_id).await?;
+    let mut records: Vec<_> = rows
+        .iter()
+        .filter(|r| r.element_type == element_type)
+        .cloned()
+        .map(SourceRecord)
+        .collect();
+    records.sort_by_key(|r| (r.0.received_at, r.0.id));
+    Ok(records)
+}
+
+fn node_type_of(element_type: ElementType) -> NodeType {
+    match element_type {
+        ElementType::Person => NodeType::Person,
+        ElementType::House => NodeType::House,
+        ElementType::Place => NodeType::Place,
+        ElementType::Event => NodeType::Event,
+        ElementType::Object => NodeType::ManagedObject,
+        ElementType::Organization => NodeType::Organization,
+    }
+}
+
+/// A record as a department sent it: where a fact in the hub came from.
+#[Object]
+impl SourceRecord {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(NodeType::SourceRecord, self.0.id)
+    }
+
+    /// The department that sent it.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        Ok(
+            one::<department::Entity>(ctx, department::Column::Id, self.0.department_id)
+                .await?
+                .map(Department),
+        )
+    }
+
+    /// The record's id in the department's own system.
+    async fn source_id(&self) -> &str {
+        &self.0.source_id
+    }
+
+    /// Which of the six elements the record describes.
+    async fn element_type(&self) -> ElementType {
+        self.0.element_type
+    }
+
+    /// The element the record describes.
+    async fn element(&self, ctx: &Context<'_>) -> Result<Option<Node>> {
+        load_node(ctx, node_type_of(self.0.element_type), self.0.element_id).await
+    }
+
+    /// When the hub received it.
+    async fn received_at(&self) -> DateTime<Utc> {
+        self.0.received_at
+    }
+
+    /// The record as received (JSON), with identifiers masked unless the caller may see them.
+    async fn payload(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
+        let principal = ctx.data::<Principal>()?;
+        let raw = serde_json::from_str(&self.0.payload)
+            .unwrap_or(serde_json::Value::String(self.0.payload.clone()));
+        Ok(Json(reveal_payload(principal, raw)))
+    }
+}

@@ -1,0 +1,142 @@
+//! The HTTP face of gridhub: `/graphql` (POST and GET), GraphiQL at `/`, `/healthz` and
+//! `/readyz`, with a body limit, a request timeout and request tracing. Every GraphQL request
+//! gets a principal and its own DataLoader.
+
+use crate::access::Principal;
+use crate::config::ServerSettings;
+use crate::db::Database;
+use crate::graphql::error::classify;
+use crate::graphql::loader::loaders;
+use crate::graphql::GridhubSchema;
+use async_graphql::ParseRequestError;
+use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The executable schema.
+    pub schema: GridhubSchema,
+    /// The database pool.
+    pub db: Database,
+}
+
+/// A request that could not be read as GraphQL: answered in GraphQL's error shape with a code.
+pub struct Rejection(ParseRequestError);
+
+impl From<ParseRequestError> for Rejection {
+    fn from(error: ParseRequestError) -> Self {
+        Rejection(error)
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        let (status, message) = match self.0 {
+            ParseRequestError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large".to_string(),
+            ),
+            other => (
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request as GraphQL: {other}"),
+            ),
+        };
+        let body =
+            json!({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]});
+        (status, Json(body)).into_response()
+    }
+}
+
+fn with_request_data(request: BatchRequest, state: &AppState) -> BatchRequest {
+    let prepare = |r: async_graphql::Request| {
+        r.data(Principal::anonymous())
+            .data(loaders(state.db.conn.clone()))
+    };
+    match request {
+        BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
+        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(prepare).collect()),
+    }
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    request: Result<GraphQLBatchRequest<Rejection>, Rejection>,
+) -> Response {
+    let request = match request {
+        Ok(request) => with_request_data(request.into_inner(), &state),
+        Err(rejection) => return rejection.into_response(),
+    };
+    let mut response = state.schema.execute_batch(request).await;
+    match &mut response {
+        BatchResponse::Single(r) => classify(r),
+        BatchResponse::Batch(rs) => rs.iter_mut().for_each(classify),
+    }
+    GraphQLResponse(response).into_response()
+}
+
+async fn graphiql() -> Html<&'static str> {
+    Html(include_str!("graphiql.html"))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.db.is_reachable().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+/// The router with every route and layer.
+pub fn router(state: AppState, settings: &ServerSettings) -> Router {
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql).post(graphql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Resolves when the process is asked to stop (ctrl-c or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

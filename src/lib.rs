@@ -1,0 +1,11 @@
+//! gridhub: one GraphQL schema over the six elements of grid-based community governance
+//! (person, house, place, event, object, organization), hung on the territorial grid tree.
+
+pub mod access;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entity;
+pub mod graphql;
+pub mod http;
+pub mod seed;

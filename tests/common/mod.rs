@@ -1,0 +1,230 @@
+//! Test harness: starts gridhub in-process on a fresh database (a temporary SQLite file, and a
+//! freshly created PostgreSQL database when `GRIDHUB_TEST_DATABASE_URL` is set), seeds it, and
+//! talks to it over real HTTP.
+
+#![allow(dead_code)]
+
+use gridhub::config::Settings;
+use gridhub::db::{self, Database};
+use gridhub::http::{router, AppState};
+use gridhub::seed::{self, SeedOptions};
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Which database a hub runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `GRIDHUB_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// SQLite always; PostgreSQL too when `GRIDHUB_TEST_DATABASE_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    if std::env::var("GRIDHUB_TEST_DATABASE_URL").is_ok() {
+        all.push(Backend::Postgres);
+    }
+    all
+}
+
+/// Owns the database of one hub and removes it when dropped (also when a test panics).
+enum Store {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Store::Postgres { admin_url, name } = self {
+            let (admin_url, target) = (admin_url.clone(), name.clone());
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Runtime::new().expect("runtime");
+                runtime.block_on(async {
+                    let admin = sea_orm::Database::connect(&admin_url).await?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS {target} WITH (FORCE)"
+                        ))
+                        .await
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(_))) {
+                eprintln!("could not drop test database {name}");
+            }
+        }
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "gridhub_test_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        n
+    )
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a database URL has a path");
+    format!("{base}/{name}")
+}
+
+async fn create_store(backend: Backend) -> (Store, String) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+            (Store::Sqlite(dir), url)
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("GRIDHUB_TEST_DATABASE_URL").unwrap();
+            let name = unique_name();
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("connect to GRIDHUB_TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let url = with_database(&admin_url, &name);
+            (Store::Postgres { admin_url, name }, url)
+        }
+    }
+}
+
+/// A running gridhub on its own database.
+pub struct Hub {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    /// The hub's database pool (for counting statements).
+    pub db: Database,
+    /// Which database it runs on.
+    pub backend: Backend,
+    client: reqwest::Client,
+    _store: Store,
+}
+
+impl Hub {
+    /// A hub on a migrated database seeded with `persons` persons, with default settings.
+    pub async fn start(backend: Backend, persons: u64) -> Hub {
+        Self::start_with(backend, persons, |_| {}).await
+    }
+
+    /// Like [`Hub::start`], with settings changed by `adjust`.
+    pub async fn start_with(
+        backend: Backend,
+        persons: u64,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Hub {
+        let (store, url) = create_store(backend).await;
+        let mut settings = Settings::defaults();
+        settings.database.url = url;
+        settings.database.max_connections = 4;
+        adjust(&mut settings);
+        let database = db::connect(&settings.database).await.expect("connect");
+        db::migrate(&database.conn).await.expect("migrate");
+        if persons > 0 {
+            let options = SeedOptions {
+                persons,
+                ..SeedOptions::default()
+            };
+            seed::seed(&database.conn, &options).await.expect("seed");
+        }
+        let schema = gridhub::graphql::build(database.clone(), &settings.graphql);
+        let state = AppState {
+            schema,
+            db: database.clone(),
+        };
+        let app = router(state, &settings.server);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Hub {
+            base,
+            db: database,
+            backend,
+            client: reqwest::Client::new(),
+            _store: store,
+        }
+    }
+
+    /// POSTs a GraphQL request and returns the JSON body (whatever the status).
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        self.post_json(json!({"query": query, "variables": variables}))
+            .await
+            .1
+    }
+
+    /// POSTs `body` to /graphql; returns the status and the JSON body.
+    pub async fn post_json(&self, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs raw bytes to /graphql as JSON; returns the status and the body text.
+    pub async fn post_raw(&self, body: Vec<u8>) -> (u16, String) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// GETs a path; returns the status and the body text.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// Runs `query`, asserts it has no errors and returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.query(query, variables).await;
+        assert!(
+            body.get("errors").is_none(),
+            "{:?}: unexpected errors: {body:#}",
+            self.backend
+        );
+        body["data"].clone()
+    }
+
+    /// SQL statements executed so far by the hub's pool.
+    pub fn statements(&self) -> u64 {
+        self.db.statements_executed()
+    }
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn first_error_code(body: &Value) -> Option<String> {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_string)
+}
