@@ -18,9 +18,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -115,7 +117,8 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_secs),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::INFO)))
 }
 
 /// Resolves when the process is asked to stop (ctrl-c or SIGTERM).

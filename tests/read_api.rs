@@ -300,6 +300,11 @@ async fn bad_input_gets_coded_errors_and_the_server_keeps_serving() {
             ),
             ("{ persons { nosuchfield } }", "BAD_USER_INPUT"),
             ("{ persons(first: 1) { ", "BAD_USER_INPUT"),
+            (
+                "{ grids(first: 100) { nodes { persons(first: 100) { nodes { name
+                   residences { house { address residences { person { name } } } } } } } } }",
+                "BAD_USER_INPUT",
+            ),
         ];
         for (query, code) in cases {
             let body = hub.query(query, json!({})).await;

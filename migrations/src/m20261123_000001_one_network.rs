@@ -60,7 +60,8 @@ fn tables() -> Vec<Table> {
             .col(string_null(c("usage")))
             .col(double_null(c("area_sqm")))
             .index(&["grid_id", "kind", "id"])
-            .index(&["parent_id", "id"]),
+            .index(&["parent_id", "id"])
+            .index(&["kind", "usage"]),
         Table::new("places")
             .fk("grid_id", "grids")
             .col(string(c("kind")))
@@ -130,7 +131,7 @@ fn tables() -> Vec<Table> {
             .col(double(c("longitude")))
             .col(date_null(c("installed_on")))
             .index(&["grid_id", "kind"])
-            .index(&["kind"]),
+            .index(&["kind", "status"]),
         Table::new("residences")
             .fk("person_id", "persons")
             .fk("house_id", "houses")

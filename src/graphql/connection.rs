@@ -4,8 +4,8 @@
 
 use super::error::bad_input;
 use super::loader::{self, CountQuery};
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, Error, Object, OutputType, Result};
+use async_graphql::connection::PageInfo;
+use async_graphql::{Context, Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -15,8 +15,103 @@ use sea_orm::{
     QueryTrait, Select, Value,
 };
 
-/// A page of `N` with `totalCount`.
-pub type Page<N> = Connection<String, N, TotalCount, EmptyFields>;
+/// A connection type built from one page of nodes (see [`page_type!`](crate::page_type)).
+pub trait PageOf<N> {
+    /// The page: `(cursor, node)` pairs in order, paging information and the lazy total.
+    fn from_parts(edges: Vec<(String, N)>, page_info: PageInfo, total: TotalCount) -> Self;
+}
+
+/// Declares a Relay connection type and its edge type for a node type, with descriptions.
+#[macro_export]
+macro_rules! page_type {
+    ($connection:ident, $edge:ident, $node:ty, $plural:literal) => {
+        /// A page of a list (Relay connection).
+        pub struct $connection {
+            edges: Vec<$edge>,
+            page_info: async_graphql::connection::PageInfo,
+            total: $crate::graphql::connection::TotalCount,
+        }
+
+        impl $crate::graphql::connection::PageOf<$node> for $connection {
+            fn from_parts(
+                edges: Vec<(String, $node)>,
+                page_info: async_graphql::connection::PageInfo,
+                total: $crate::graphql::connection::TotalCount,
+            ) -> Self {
+                let edges = edges
+                    .into_iter()
+                    .map(|(cursor, node)| $edge { cursor, node })
+                    .collect();
+                $connection {
+                    edges,
+                    page_info,
+                    total,
+                }
+            }
+        }
+
+        #[doc = concat!("A page of ", $plural, " (Relay connection): edges with cursors, the nodes alone, paging information and the total count.")]
+        #[async_graphql::Object]
+        impl $connection {
+            /// The items of this page, each with its cursor.
+            async fn edges(&self) -> &[$edge] {
+                &self.edges
+            }
+
+            /// The items of this page without cursors.
+            async fn nodes(&self) -> Vec<&$node> {
+                self.edges.iter().map(|e| &e.node).collect()
+            }
+
+            /// Whether there are more pages, and the cursors to reach them.
+            async fn page_info(&self) -> &async_graphql::connection::PageInfo {
+                &self.page_info
+            }
+
+            /// Number of items that match, over all pages.
+            async fn total_count(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<i64> {
+                self.total.count(ctx).await
+            }
+        }
+
+        /// One item of a page with its cursor.
+        pub struct $edge {
+            cursor: String,
+            node: $node,
+        }
+
+        #[doc = concat!("One of the ", $plural, " in a page, with the cursor to page from it.")]
+        #[async_graphql::Object]
+        impl $edge {
+            /// Opaque cursor: pass it as `after` or `before` to page from here.
+            async fn cursor(&self) -> &str {
+                &self.cursor
+            }
+
+            /// The item.
+            async fn node(&self) -> &$node {
+                &self.node
+            }
+        }
+    };
+}
+
+/// The page size assumed when weighing a connection field without `first` or `last`, and the
+/// largest size weighed (larger requests are refused by the resolver with a clearer message).
+const WEIGHED_DEFAULT: i32 = 20;
+const WEIGHED_MAX: i32 = 100;
+
+/// Complexity of a connection field: its selection counts once per item it can return.
+pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .unwrap_or(WEIGHED_DEFAULT)
+        .clamp(1, WEIGHED_MAX) as usize;
+    size.saturating_mul(child_complexity).saturating_add(1)
+}
 
 /// Page sizes from configuration.
 #[derive(Debug, Clone, Copy)]
@@ -199,30 +294,30 @@ fn window(args: PageArgs, limits: PageLimits) -> Result<Window, Error> {
     }
 }
 
-/// The `totalCount` of a connection, counted only when asked for.
+/// The `totalCount` of a connection, counted only when asked for (batched with its siblings).
 pub struct TotalCount {
     query: CountQuery,
 }
 
-#[Object]
 impl TotalCount {
-    /// Number of items that match, over all pages.
-    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+    /// Counts the matching rows.
+    pub async fn count(&self, ctx: &Context<'_>) -> Result<i64> {
         loader::count(ctx, self.query.clone()).await
     }
 }
 
 /// Reads one page of `base` in `order` and wraps each row as `N`.
-pub async fn paginate<E, N>(
+pub async fn paginate<E, N, P>(
     ctx: &Context<'_>,
     base: Select<E>,
     order: &Order<E>,
     args: PageArgs,
-) -> Result<Page<N>>
+) -> Result<P>
 where
     E: EntityTrait,
     E::Model: Sync,
-    N: From<E::Model> + OutputType,
+    N: From<E::Model>,
+    P: PageOf<N>,
 {
     let limits = *ctx.data::<PageLimits>()?;
     let window = window(args, limits)?;
@@ -246,12 +341,17 @@ where
     } else {
         (has_more, window.cursor.is_some())
     };
-    let mut page = Connection::with_additional_fields(has_previous, has_next, total);
-    page.edges.extend(
-        rows.into_iter()
-            .map(|m| Edge::new(order.cursor_of(&m), N::from(m))),
-    );
-    Ok(page)
+    let edges: Vec<(String, N)> = rows
+        .into_iter()
+        .map(|m| (order.cursor_of(&m), N::from(m)))
+        .collect();
+    let page_info = PageInfo {
+        has_previous_page: has_previous,
+        has_next_page: has_next,
+        start_cursor: edges.first().map(|(c, _)| c.clone()),
+        end_cursor: edges.last().map(|(c, _)| c.clone()),
+    };
+    Ok(P::from_parts(edges, page_info, total))
 }
 
 #[cfg(test)]
@@ -278,6 +378,14 @@ mod tests {
         assert!(window(args(Some(1), Some(1)), LIMITS).is_err());
         assert_eq!(window(args(None, None), LIMITS).unwrap().size, 20);
         assert!(!window(args(None, Some(5)), LIMITS).unwrap().forward);
+    }
+
+    #[test]
+    fn nested_pages_multiply_complexity() {
+        assert_eq!(page_complexity(Some(10), None, 5), 51);
+        assert_eq!(page_complexity(None, None, 5), 101);
+        assert_eq!(page_complexity(Some(-1), None, 5), 6);
+        assert_eq!(page_complexity(Some(100_000), None, 5), 501);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Event 事: something that must be handled, its place in the loop (status, deadlines), its
 //! timeline and the persons involved.
 
-use super::connection::{paginate, Order, Page, PageArgs};
+use super::connection::{paginate, Order, PageArgs};
 use super::department::Department;
 use super::grid::Grid;
 use super::house::House;
@@ -40,6 +40,8 @@ impl From<event::Model> for Event {
         Event(model)
     }
 }
+
+crate::page_type!(EventConnection, EventEdge, Event, "events");
 
 /// Narrows a list of events. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -114,7 +116,7 @@ pub async fn list(
     filter: Option<EventFilter>,
     order: Option<EventOrder>,
     args: PageArgs,
-) -> Result<Page<Event>> {
+) -> Result<EventConnection> {
     let filter = filter.unwrap_or_default();
     let base = event::Entity::find()
         .filter(extra)

@@ -1,23 +1,23 @@
 //! Grid 网格: a node of the territorial tree (district → street → community → grid →
 //! micro-grid). Every element hangs on a grid, and every list of a grid covers its subtree.
 
-use super::connection::{Page, PageArgs};
-use super::event::{self, Event, EventFilter, EventOrder};
-use super::house::{self, House, HouseFilter};
+use super::connection::{page_complexity, PageArgs};
+use super::event::{self, EventConnection, EventFilter, EventOrder};
+use super::house::{self, HouseConnection, HouseFilter};
 use super::id::{encode, NodeType};
 use super::loader::{many, many_of, maybe};
-use super::object::{self, ManagedObject, ObjectFilter};
-use super::organization::{self, Organization, OrganizationFilter};
-use super::person::{self, Person, PersonFilter};
-use super::place::{self, Place, PlaceFilter};
-use super::relations::GridStaff;
+use super::object::{self, ManagedObjectConnection, ObjectFilter};
+use super::organization::{self, Organization, OrganizationConnection, OrganizationFilter};
+use super::person::{self, PersonConnection, PersonFilter};
+use super::place::{self, PlaceConnection, PlaceFilter};
+use super::relations::{DualRegistration, GridStaff};
 use super::scope::within_grid;
-use super::volunteer::{self, VolunteerActivity, VolunteerActivityFilter};
+use super::volunteer::{self, VolunteerActivityConnection, VolunteerActivityFilter};
 use crate::entity::vocabulary::{GridKind, GridLevel, OrganizationKind};
 use crate::entity::{
-    event as event_entity, grid, grid_closure, grid_staff, house as house_entity,
-    object as object_entity, organization as organization_entity, person as person_entity,
-    place as place_entity, volunteer_activity,
+    dual_registration, event as event_entity, grid, grid_closure, grid_staff,
+    house as house_entity, object as object_entity, organization as organization_entity,
+    person as person_entity, place as place_entity, volunteer_activity,
 };
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use sea_orm::sea_query::Condition;
@@ -31,6 +31,8 @@ impl From<grid::Model> for Grid {
         Grid(model)
     }
 }
+
+crate::page_type!(GridConnection, GridEdge, Grid, "grids");
 
 /// Narrows a list of grids. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -133,6 +135,14 @@ impl Grid {
         Ok(rows.iter().cloned().map(GridStaff).collect())
     }
 
+    /// 双报到: in-service party members registered to serve in this grid.
+    async fn dual_registrations(&self, ctx: &Context<'_>) -> Result<Vec<DualRegistration>> {
+        let rows =
+            many::<dual_registration::Entity>(ctx, dual_registration::Column::GridId, self.0.id)
+                .await?;
+        Ok(rows.iter().cloned().map(DualRegistration).collect())
+    }
+
     /// The party branch paired with this grid 网格党支部, if any.
     async fn party_branch(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let rows = many::<organization_entity::Entity>(
@@ -149,6 +159,7 @@ impl Grid {
     }
 
     /// Persons living in this grid's subtree, by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn persons(
         &self,
         ctx: &Context<'_>,
@@ -159,7 +170,7 @@ impl Grid {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Person>> {
+    ) -> Result<PersonConnection> {
         let scope = Condition::all().add(within_grid(person_entity::Column::GridId, self.0.id));
         person::list(
             ctx,
@@ -171,6 +182,7 @@ impl Grid {
     }
 
     /// Houses (compounds, buildings, units, rooms) in this grid's subtree, by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn houses(
         &self,
         ctx: &Context<'_>,
@@ -181,7 +193,7 @@ impl Grid {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<House>> {
+    ) -> Result<HouseConnection> {
         let scope = Condition::all().add(within_grid(house_entity::Column::GridId, self.0.id));
         house::list(
             ctx,
@@ -193,6 +205,7 @@ impl Grid {
     }
 
     /// Places in this grid's subtree, by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn places(
         &self,
         ctx: &Context<'_>,
@@ -203,7 +216,7 @@ impl Grid {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Place>> {
+    ) -> Result<PlaceConnection> {
         let scope = Condition::all().add(within_grid(place_entity::Column::GridId, self.0.id));
         place::list(
             ctx,
@@ -215,6 +228,7 @@ impl Grid {
     }
 
     /// Events in this grid's subtree, newest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn events(
         &self,
@@ -227,7 +241,7 @@ impl Grid {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Event>> {
+    ) -> Result<EventConnection> {
         let scope = Condition::all().add(within_grid(event_entity::Column::GridId, self.0.id));
         event::list(
             ctx,
@@ -240,6 +254,7 @@ impl Grid {
     }
 
     /// Managed objects 部件 in this grid's subtree, by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn objects(
         &self,
         ctx: &Context<'_>,
@@ -250,7 +265,7 @@ impl Grid {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<ManagedObject>> {
+    ) -> Result<ManagedObjectConnection> {
         let scope = Condition::all().add(within_grid(object_entity::Column::GridId, self.0.id));
         object::list(
             ctx,
@@ -262,6 +277,7 @@ impl Grid {
     }
 
     /// Organizations attached to grids of this subtree (party branches, resident units …), by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
@@ -272,7 +288,7 @@ impl Grid {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Organization>> {
+    ) -> Result<OrganizationConnection> {
         let scope =
             Condition::all().add(within_grid(organization_entity::Column::GridId, self.0.id));
         organization::list(
@@ -285,6 +301,7 @@ impl Grid {
     }
 
     /// Volunteer activities 志愿服务 held in this grid's subtree, newest first.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn volunteer_activities(
         &self,
         ctx: &Context<'_>,
@@ -295,7 +312,7 @@ impl Grid {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<VolunteerActivity>> {
+    ) -> Result<VolunteerActivityConnection> {
         let scope =
             Condition::all().add(within_grid(volunteer_activity::Column::GridId, self.0.id));
         volunteer::list(
@@ -313,7 +330,7 @@ pub async fn list(
     ctx: &Context<'_>,
     filter: Option<GridFilter>,
     args: PageArgs,
-) -> Result<Page<Grid>> {
+) -> Result<GridConnection> {
     let base = grid::Entity::find().filter(filter.unwrap_or_default().condition());
     let order = super::connection::Order::new(vec![grid::Column::Code], false);
     super::connection::paginate(ctx, base, &order, args).await

@@ -1,7 +1,7 @@
 //! House 房: compounds 小区, buildings 楼栋, units 单元 and rooms 室 as one tree, with the persons
 //! tied to each room.
 
-use super::connection::{paginate, Order, Page, PageArgs};
+use super::connection::{paginate, Order, PageArgs};
 use super::event::Event;
 use super::grid::Grid;
 use super::id::{encode, NodeType};
@@ -23,6 +23,8 @@ impl From<house::Model> for House {
         House(model)
     }
 }
+
+crate::page_type!(HouseConnection, HouseEdge, House, "houses");
 
 /// Narrows a list of houses. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -58,7 +60,7 @@ pub async fn list(
     extra: Condition,
     filter: Option<HouseFilter>,
     args: PageArgs,
-) -> Result<Page<House>> {
+) -> Result<HouseConnection> {
     let base = house::Entity::find()
         .filter(extra)
         .filter(filter.unwrap_or_default().condition());

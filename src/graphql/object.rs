@@ -2,7 +2,7 @@
 //! e-bike sheds. Named `ManagedObject` in the schema so that it cannot clash with a client
 //! language's own `Object`.
 
-use super::connection::{paginate, Order, Page, PageArgs};
+use super::connection::{paginate, Order, PageArgs};
 use super::grid::Grid;
 use super::id::{encode, NodeType};
 use super::loader::{maybe, one};
@@ -25,6 +25,13 @@ impl From<object::Model> for ManagedObject {
         ManagedObject(model)
     }
 }
+
+crate::page_type!(
+    ManagedObjectConnection,
+    ManagedObjectEdge,
+    ManagedObject,
+    "managed objects"
+);
 
 /// Narrows a list of objects. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -60,7 +67,7 @@ pub async fn list(
     extra: Condition,
     filter: Option<ObjectFilter>,
     args: PageArgs,
-) -> Result<Page<ManagedObject>> {
+) -> Result<ManagedObjectConnection> {
     let base = object::Entity::find()
         .filter(extra)
         .filter(filter.unwrap_or_default().condition());

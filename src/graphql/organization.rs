@@ -2,7 +2,7 @@
 //! 党小组), resident units, "two new" organisations, property companies, owners' committees,
 //! social organisations and volunteer teams.
 
-use super::connection::{paginate, Order, Page, PageArgs};
+use super::connection::{paginate, Order, PageArgs};
 use super::department::Department;
 use super::grid::Grid;
 use super::id::{encode, NodeType};
@@ -28,6 +28,13 @@ impl From<organization::Model> for Organization {
         Organization(model)
     }
 }
+
+crate::page_type!(
+    OrganizationConnection,
+    OrganizationEdge,
+    Organization,
+    "organizations"
+);
 
 /// Narrows a list of organizations. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -63,7 +70,7 @@ pub async fn list(
     extra: Condition,
     filter: Option<OrganizationFilter>,
     args: PageArgs,
-) -> Result<Page<Organization>> {
+) -> Result<OrganizationConnection> {
     let base = organization::Entity::find()
         .filter(extra)
         .filter(filter.unwrap_or_default().condition());

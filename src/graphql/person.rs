@@ -1,7 +1,7 @@
 //! Person 人: a resident keyed by the ID number, with residences, memberships, staff roles,
 //! events and provenance. Identifiers are shown through the access layer.
 
-use super::connection::{paginate, Order, Page, PageArgs};
+use super::connection::{paginate, Order, PageArgs};
 use super::event::EventInvolvement;
 use super::grid::Grid;
 use super::id::{encode, NodeType};
@@ -30,6 +30,8 @@ impl From<person::Model> for Person {
         Person(model)
     }
 }
+
+crate::page_type!(PersonConnection, PersonEdge, Person, "persons");
 
 /// Narrows a list of persons. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -91,7 +93,7 @@ pub async fn list(
     extra: Condition,
     filter: Option<PersonFilter>,
     args: PageArgs,
-) -> Result<Page<Person>> {
+) -> Result<PersonConnection> {
     let filter = filter.unwrap_or_default();
     let base = person::Entity::find()
         .filter(extra)

@@ -1,7 +1,7 @@
 //! Place 地: compounds, streets, shops along streets, business buildings, schools and public
 //! spaces, with a point location and an optional boundary.
 
-use super::connection::{paginate, Order, Page, PageArgs};
+use super::connection::{paginate, Order, PageArgs};
 use super::event::Event;
 use super::grid::Grid;
 use super::id::{encode, NodeType};
@@ -23,6 +23,8 @@ impl From<place::Model> for Place {
         Place(model)
     }
 }
+
+crate::page_type!(PlaceConnection, PlaceEdge, Place, "places");
 
 /// Narrows a list of places. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -53,7 +55,7 @@ pub async fn list(
     extra: Condition,
     filter: Option<PlaceFilter>,
     args: PageArgs,
-) -> Result<Page<Place>> {
+) -> Result<PlaceConnection> {
     let base = place::Entity::find()
         .filter(extra)
         .filter(filter.unwrap_or_default().condition());

@@ -1,20 +1,20 @@
 //! The root query: one entry per element type with filters and Relay paging, plus `node`,
 //! `nodes` and direct lookups by grid code and ID number.
 
-use super::connection::{Page, PageArgs};
+use super::connection::{page_complexity, PageArgs};
 use super::department::Department;
 use super::error::{bad_input, OrInternal};
-use super::event::{self, Event, EventFilter, EventOrder};
-use super::grid::{self, Grid, GridFilter};
-use super::house::{self, House, HouseFilter};
+use super::event::{self, EventConnection, EventFilter, EventOrder};
+use super::grid::{self, Grid, GridConnection, GridFilter};
+use super::house::{self, HouseConnection, HouseFilter};
 use super::id::decode;
 use super::node::{load_node, load_nodes, Node};
-use super::object::{self, ManagedObject, ObjectFilter};
-use super::organization::{self, Organization, OrganizationFilter};
-use super::person::{self, Person, PersonFilter};
-use super::place::{self, Place, PlaceFilter};
+use super::object::{self, ManagedObjectConnection, ObjectFilter};
+use super::organization::{self, OrganizationConnection, OrganizationFilter};
+use super::person::{self, Person, PersonConnection, PersonFilter};
+use super::place::{self, PlaceConnection, PlaceFilter};
 use super::scope::grid_id_of;
-use super::volunteer::{self, VolunteerActivity, VolunteerActivityFilter};
+use super::volunteer::{self, VolunteerActivityConnection, VolunteerActivityFilter};
 use super::NodeIdLimit;
 use crate::db::Database;
 use crate::domain::id_number::IdNumber;
@@ -74,6 +74,7 @@ impl Query {
     }
 
     /// Grids, by code.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn grids(
         &self,
         ctx: &Context<'_>,
@@ -84,12 +85,13 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Grid>> {
+    ) -> Result<GridConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.within_code.as_ref())).await?;
         grid::list(ctx, filter, PageArgs::new(after, before, first, last)).await
     }
 
     /// Persons 人, by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn persons(
         &self,
         ctx: &Context<'_>,
@@ -100,7 +102,7 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Person>> {
+    ) -> Result<PersonConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
         person::list(
             ctx,
@@ -129,6 +131,7 @@ impl Query {
     }
 
     /// Houses 房 (compounds, buildings, units, rooms), by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn houses(
         &self,
         ctx: &Context<'_>,
@@ -139,7 +142,7 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<House>> {
+    ) -> Result<HouseConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
         house::list(
             ctx,
@@ -151,6 +154,7 @@ impl Query {
     }
 
     /// Places 地, by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn places(
         &self,
         ctx: &Context<'_>,
@@ -161,7 +165,7 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Place>> {
+    ) -> Result<PlaceConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
         place::list(
             ctx,
@@ -173,6 +177,7 @@ impl Query {
     }
 
     /// Events 事, newest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn events(
         &self,
@@ -185,13 +190,14 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Event>> {
+    ) -> Result<EventConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
         let args = PageArgs::new(after, before, first, last);
         event::list(ctx, Condition::all(), filter, order_by, args).await
     }
 
     /// Managed objects 物 (部件), by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn objects(
         &self,
         ctx: &Context<'_>,
@@ -202,7 +208,7 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<ManagedObject>> {
+    ) -> Result<ManagedObjectConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
         object::list(
             ctx,
@@ -214,6 +220,7 @@ impl Query {
     }
 
     /// Organizations 组织, by id.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
@@ -226,7 +233,7 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<Organization>> {
+    ) -> Result<OrganizationConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
         organization::list(
             ctx,
@@ -238,6 +245,7 @@ impl Query {
     }
 
     /// Volunteer activities 志愿服务, newest first.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn volunteer_activities(
         &self,
         ctx: &Context<'_>,
@@ -250,7 +258,7 @@ impl Query {
             i32,
         >,
         #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
-    ) -> Result<Page<VolunteerActivity>> {
+    ) -> Result<VolunteerActivityConnection> {
         check_code(ctx, filter.as_ref().and_then(|f| f.grid_code.as_ref())).await?;
         volunteer::list(
             ctx,

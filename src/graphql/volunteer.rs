@@ -1,7 +1,7 @@
 //! Volunteer activities 志愿服务: a team's activity in a grid (traffic guidance, student aid,
 //! sanitation, legal aid …) and who took part for how many hours.
 
-use super::connection::{paginate, Order, Page, PageArgs};
+use super::connection::{paginate, Order, PageArgs};
 use super::grid::Grid;
 use super::id::{encode, NodeType};
 use super::loader::{many, one};
@@ -23,6 +23,13 @@ impl From<volunteer_activity::Model> for VolunteerActivity {
         VolunteerActivity(model)
     }
 }
+
+crate::page_type!(
+    VolunteerActivityConnection,
+    VolunteerActivityEdge,
+    VolunteerActivity,
+    "volunteer activities"
+);
 
 /// Narrows a list of volunteer activities. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -63,7 +70,7 @@ pub async fn list(
     extra: Condition,
     filter: Option<VolunteerActivityFilter>,
     args: PageArgs,
-) -> Result<Page<VolunteerActivity>> {
+) -> Result<VolunteerActivityConnection> {
     let base = volunteer_activity::Entity::find()
         .filter(extra)
         .filter(filter.unwrap_or_default().condition());
