@@ -10,16 +10,17 @@ const MASK: char = '*';
 /// transliterated names (e.g. 买买提·艾力).
 const NAME_SEPARATORS: [char; 3] = ['·', '•', '・'];
 
-/// Masks a resident ID number, keeping the region code and hiding the birth date.
+/// Masks a resident ID number, keeping the province and city digits and hiding the county, the
+/// birth date and most of the sequence.
 ///
-/// - 18 characters: first 6 and last 4 kept (`650203********123X`);
-/// - 15 characters (old numbers): first 6 and last 3 kept (`650203******123`);
+/// - 18 characters: first 4 and last 4 kept (`6502**********123X`);
+/// - 15 characters (old numbers): first 4 and last 3 kept (`6502********123`);
 /// - other lengths from 8 up: first 2 and last 2 kept;
 /// - shorter than 8: all characters hidden.
 pub fn mask_id_number(s: &str) -> String {
     let (head, tail) = match s.chars().count() {
-        18 => (6, 4),
-        15 => (6, 3),
+        18 => (4, 4),
+        15 => (4, 3),
         n if n >= 8 => (2, 2),
         _ => (0, 0),
     };
@@ -71,13 +72,13 @@ mod tests {
     #[test]
     fn id_number_18() {
         let masked = mask_id_number("65020319850612123X");
-        assert_eq!(masked, "650203********123X");
+        assert_eq!(masked, "6502**********123X");
         assert_eq!(masked.chars().count(), 18);
     }
 
     #[test]
     fn id_number_15() {
-        assert_eq!(mask_id_number("650203850612123"), "650203******123");
+        assert_eq!(mask_id_number("650203850612123"), "6502********123");
     }
 
     #[test]
@@ -92,7 +93,7 @@ mod tests {
     fn id_number_counts_chars_not_bytes() {
         assert_eq!(
             mask_id_number("６５０２０３１９８５０６１２１２３Ｘ"),
-            "６５０２０３********１２３Ｘ"
+            "６５０２**********１２３Ｘ"
         );
         assert_eq!(mask_id_number("身份证号"), "****");
     }

@@ -130,6 +130,7 @@ where
 
 /// A statement identified by its text with values inlined (for identity only; it runs with
 /// bound values).
+#[derive(Clone)]
 struct Keyed {
     text: Arc<str>,
     statement: Arc<SelectStatement>,
@@ -144,12 +145,17 @@ impl Keyed {
     }
 }
 
-impl Clone for Keyed {
-    fn clone(&self) -> Self {
-        Keyed {
-            text: self.text.clone(),
-            statement: self.statement.clone(),
-        }
+impl PartialEq for Keyed {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Keyed {}
+
+impl Hash for Keyed {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
     }
 }
 
@@ -171,7 +177,7 @@ impl<E> PageQuery<E> {
 
 impl<E> Clone for PageQuery<E> {
     fn clone(&self) -> Self {
-        PageQuery {
+        PageQuery::<E> {
             keyed: self.keyed.clone(),
             entity: PhantomData,
         }
@@ -180,7 +186,7 @@ impl<E> Clone for PageQuery<E> {
 
 impl<E> PartialEq for PageQuery<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.keyed.text == other.keyed.text
+        self.keyed == other.keyed
     }
 }
 
@@ -188,12 +194,12 @@ impl<E> Eq for PageQuery<E> {}
 
 impl<E> Hash for PageQuery<E> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.keyed.text.hash(state);
+        self.keyed.hash(state);
     }
 }
 
 /// The number of rows a select (without limit) matches.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CountQuery {
     keyed: Keyed,
 }
@@ -204,20 +210,6 @@ impl CountQuery {
         CountQuery {
             keyed: Keyed::new(statement),
         }
-    }
-}
-
-impl PartialEq for CountQuery {
-    fn eq(&self, other: &Self) -> bool {
-        self.keyed.text == other.keyed.text
-    }
-}
-
-impl Eq for CountQuery {}
-
-impl Hash for CountQuery {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.keyed.text.hash(state);
     }
 }
 

@@ -164,9 +164,7 @@ mod tests {
     use crate::entity::vocabulary::EventStatus;
     use crate::entity::{event, grid, grid_closure, person, source_record};
     use migrations::{Migrator, MigratorTrait};
-    use sea_orm::{
-        ColumnTrait, ConnectionTrait, Database, Iterable, PaginatorTrait, QueryFilter, QueryOrder,
-    };
+    use sea_orm::{ColumnTrait, Database, Iterable, PaginatorTrait, QueryFilter, QueryOrder};
     use std::collections::{HashMap, HashSet};
 
     /// A migrated SQLite database in `dir`.
@@ -256,27 +254,5 @@ mod tests {
         let other = fresh(&dir, "second.db").await;
         seed(&other, &options).await.unwrap();
         assert_eq!(persons(&other).await, first);
-    }
-
-    /// Row counts and time of the default street: `cargo test --lib seed -- --ignored --nocapture`.
-    #[tokio::test]
-    #[ignore]
-    async fn default_street_row_counts() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = fresh(&dir, "default.db").await;
-        let report = seed(&db, &SeedOptions::default()).await.unwrap();
-        println!("{report:?}");
-        for table in tables().into_iter().chain(["grid_closure", "person_tags"]) {
-            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-            let row = db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    db.get_database_backend(),
-                    sql,
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            println!("{table}: {}", row.try_get::<i64>("", "n").unwrap());
-        }
     }
 }
