@@ -2,9 +2,10 @@
 //! SQL statements (read by tests and metrics to prove that nested queries stay bounded).
 
 use crate::config::DatabaseSettings;
+use crate::metrics;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,20 @@ impl Database {
     /// How many SQL statements this pool has executed since it was opened.
     pub fn statements_executed(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Size of the connection pool and how many of its connections are idle.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match self.conn.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
     }
 
     /// Whether the database answers a trivial query.
@@ -46,8 +61,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Database, DbErr> {
     let mut conn = sea_orm::Database::connect(options).await?;
     let statements = Arc::new(AtomicU64::new(0));
     let counter = statements.clone();
-    conn.set_metric_callback(move |_| {
+    conn.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
+        metrics::sql_statement(info.elapsed.as_secs_f64(), info.failed);
     });
     Ok(Database { conn, statements })
 }

@@ -1,5 +1,5 @@
-//! The HTTP face of gridhub: `/graphql` (POST and GET), GraphiQL at `/`, `/healthz` and
-//! `/readyz`, with a body limit, a request timeout and request tracing. Every GraphQL request
+//! The HTTP face of gridhub: `/graphql` (POST and GET), GraphiQL at `/`, `/healthz`, `/readyz`
+//! and `/metrics` (Prometheus), with a body limit, a request timeout and request tracing. Every GraphQL request
 //! gets a principal and its own DataLoader.
 
 use crate::access::Principal;
@@ -8,6 +8,7 @@ use crate::db::Database;
 use crate::graphql::error::classify;
 use crate::graphql::loader::loaders;
 use crate::graphql::GridhubSchema;
+use crate::metrics;
 use async_graphql::ParseRequestError;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
@@ -16,8 +17,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub schema: GridhubSchema,
     /// The database pool.
     pub db: Database,
+    /// Renders the Prometheus metrics.
+    pub metrics: PrometheusHandle,
 }
 
 /// A request that could not be read as GraphQL: answered in GraphQL's error shape with a code.
@@ -79,16 +83,38 @@ async fn graphql(
         Ok(request) => with_request_data(request.into_inner(), &state),
         Err(rejection) => return rejection.into_response(),
     };
+    let operation = match &request {
+        BatchRequest::Single(r) => r.operation_name.clone(),
+        BatchRequest::Batch(_) => Some("batch".to_string()),
+    };
+    let started = Instant::now();
     let mut response = state.schema.execute_batch(request).await;
-    match &mut response {
-        BatchResponse::Single(r) => classify(r),
-        BatchResponse::Batch(rs) => rs.iter_mut().for_each(classify),
-    }
+    let had_errors = match &mut response {
+        BatchResponse::Single(r) => {
+            classify(r);
+            r.is_err()
+        }
+        BatchResponse::Batch(rs) => {
+            rs.iter_mut().for_each(classify);
+            rs.iter().any(|r| r.is_err())
+        }
+    };
+    metrics::graphql_request(
+        operation.as_deref(),
+        started.elapsed().as_secs_f64(),
+        had_errors,
+    );
     GraphQLResponse(response).into_response()
 }
 
 async fn graphiql() -> Html<&'static str> {
     Html(include_str!("graphiql.html"))
+}
+
+async fn prometheus(State(state): State<AppState>) -> String {
+    let (size, idle) = state.db.pool_usage();
+    metrics::pool_usage(size, idle);
+    state.metrics.render()
 }
 
 async fn healthz() -> &'static str {
@@ -110,6 +136,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/graphql", get(graphql).post(graphql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(prometheus))
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))

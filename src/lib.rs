@@ -8,4 +8,5 @@ pub mod domain;
 pub mod entity;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod seed;

@@ -91,6 +91,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         AppState {
             schema,
             db: database,
+            metrics: gridhub::metrics::handle(),
         },
         &settings.server,
     );

@@ -300,6 +300,13 @@ pub struct TotalCount {
 }
 
 impl TotalCount {
+    /// The number of rows `statement` returns.
+    pub fn new(statement: sea_orm::sea_query::SelectStatement) -> TotalCount {
+        TotalCount {
+            query: CountQuery::new(statement),
+        }
+    }
+
     /// Counts the matching rows.
     pub async fn count(&self, ctx: &Context<'_>) -> Result<i64> {
         loader::count(ctx, self.query.clone()).await
@@ -321,9 +328,7 @@ where
 {
     let limits = *ctx.data::<PageLimits>()?;
     let window = window(args, limits)?;
-    let total = TotalCount {
-        query: CountQuery::new(base.clone().into_query()),
-    };
+    let total = TotalCount::new(base.clone().into_query());
     let mut select = base;
     if let Some(cursor) = &window.cursor {
         let values = order.decode(cursor)?;

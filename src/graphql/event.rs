@@ -62,10 +62,13 @@ pub struct EventFilter {
     pub overdue: Option<bool>,
 }
 
-fn overdue_condition(now: DateTime<Utc>) -> Condition {
-    Condition::all()
-        .add(event::Column::Status.is_in(OPEN))
-        .add(event::Column::ResolveBy.lt(now))
+/// Events that still need work; with `now`, only those past their resolution deadline.
+pub fn open_or_overdue(now: Option<DateTime<Utc>>) -> Condition {
+    let open = Condition::all().add(event::Column::Status.is_in(OPEN));
+    match now {
+        Some(now) => open.add(event::Column::ResolveBy.lt(now)),
+        None => open,
+    }
 }
 
 impl EventFilter {
@@ -91,8 +94,8 @@ impl EventFilter {
             all = all.add(event::Column::ReportedAt.lt(to));
         }
         match self.overdue {
-            Some(true) => all = all.add(overdue_condition(now)),
-            Some(false) => all = all.add(overdue_condition(now).not()),
+            Some(true) => all = all.add(open_or_overdue(Some(now))),
+            Some(false) => all = all.add(open_or_overdue(Some(now)).not()),
             None => {}
         }
         all

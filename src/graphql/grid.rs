@@ -12,6 +12,7 @@ use super::person::{self, PersonConnection, PersonFilter};
 use super::place::{self, PlaceConnection, PlaceFilter};
 use super::relations::{DualRegistration, GridStaff};
 use super::scope::within_grid;
+use super::stats::GridStats;
 use super::volunteer::{self, VolunteerActivityConnection, VolunteerActivityFilter};
 use crate::entity::vocabulary::{GridKind, GridLevel, OrganizationKind};
 use crate::entity::{
@@ -127,6 +128,11 @@ impl Grid {
             .filter_map(|(_, id)| grids.get(id)?.first().cloned())
             .map(Grid)
             .collect())
+    }
+
+    /// Counts over this grid's subtree: population, households, open and overdue events.
+    async fn stats(&self) -> GridStats {
+        GridStats { grid_id: self.0.id }
     }
 
     /// Grid staff 网格力量 serving this grid: leader, workers, grid police, building leaders.

@@ -18,6 +18,7 @@ pub mod query;
 pub mod relations;
 pub mod scope;
 pub mod source_record;
+pub mod stats;
 pub mod volunteer;
 
 use crate::config::GraphqlSettings;

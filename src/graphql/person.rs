@@ -1,8 +1,8 @@
 //! Person 人: a resident keyed by the ID number, with residences, memberships, staff roles,
 //! events and provenance. Identifiers are shown through the access layer.
 
-use super::connection::{paginate, Order, PageArgs};
-use super::event::EventInvolvement;
+use super::connection::{page_complexity, paginate, Order, PageArgs};
+use super::event::{EventConnection, EventInvolvement};
 use super::grid::Grid;
 use super::id::{encode, NodeType};
 use super::loader::{many, one};
@@ -14,8 +14,8 @@ use crate::access::field_policy::{reveal, SensitiveField};
 use crate::access::Principal;
 use crate::entity::vocabulary::{ElementType, Gender, PersonTag};
 use crate::entity::{
-    dual_registration, event_involvement, grid, grid_staff, membership, person, person_tag,
-    residence, volunteer_participation,
+    dual_registration, event as event_entity, event_involvement, grid, grid_staff, membership,
+    person, person_tag, residence, volunteer_participation,
 };
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -220,6 +220,28 @@ impl Person {
             many::<event_involvement::Entity>(ctx, event_involvement::Column::PersonId, self.0.id)
                 .await?;
         Ok(rows.iter().cloned().map(EventInvolvement).collect())
+    }
+
+    /// Events the person is involved in, newest first.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "The first n items (at most the configured page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The last n items (at most the configured page size).")] last: Option<i32>,
+    ) -> Result<EventConnection> {
+        let involved = Query::select()
+            .column(event_involvement::Column::EventId)
+            .from(event_involvement::Entity)
+            .and_where(event_involvement::Column::PersonId.eq(self.0.id))
+            .to_owned();
+        let scope = Condition::all().add(event_entity::Column::Id.in_subquery(involved));
+        let args = PageArgs::new(after, before, first, last);
+        super::event::list(ctx, scope, None, None, args).await
     }
 
     /// Volunteer activities 志愿服务 the person took part in.

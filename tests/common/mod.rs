@@ -145,6 +145,7 @@ impl Hub {
         let state = AppState {
             schema,
             db: database.clone(),
+            metrics: gridhub::metrics::handle(),
         };
         let app = router(state, &settings.server);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
