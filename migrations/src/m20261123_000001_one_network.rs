@@ -45,6 +45,7 @@ fn tables() -> Vec<Table> {
             .fk("grid_id", "grids")
             .col(timestamp_with_time_zone(c("updated_at")))
             .index(&["grid_id", "id"])
+            .index(&["grid_id", "name"])
             .index(&["name"]),
         Table::without_id("person_tags")
             .fk("person_id", "persons")
@@ -104,6 +105,7 @@ fn tables() -> Vec<Table> {
             .col(timestamp_with_time_zone_null(c("closed_at")))
             .col(integer_null(c("satisfaction")))
             .index(&["grid_id", "reported_at"])
+            .index(&["grid_id", "status", "resolve_by"])
             .index(&["status", "reported_at"])
             .index(&["category", "reported_at"])
             .index(&["priority"])
@@ -137,7 +139,8 @@ fn tables() -> Vec<Table> {
             .fk("house_id", "houses")
             .col(string(c("role")))
             .col(date(c("since")))
-            .col(date_null(c("until"))),
+            .col(date_null(c("until")))
+            .index(&["house_id", "role"]),
         Table::new("memberships")
             .fk("person_id", "persons")
             .fk("organization_id", "organizations")

@@ -63,8 +63,7 @@ impl PersonFilter {
             all = all.add(within_code(person::Column::GridId, code));
         }
         if let Some(prefix) = &self.name_prefix {
-            let pattern = LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\');
-            all = all.add(person::Column::Name.like(pattern));
+            all = all.add(name_starts_with(prefix));
         }
         for tag in self.tags.iter().flatten() {
             all = all.add(
@@ -85,6 +84,33 @@ impl PersonFilter {
         }
         all
     }
+}
+
+/// The smallest string greater than every string starting with `prefix` in code-point order
+/// (the last character moved up by one), or `None` when there is no such bound.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// `name` starts with `prefix`: a range on the name index (exact in code-point collations:
+/// SQLite's BINARY, PostgreSQL's C and C.UTF-8) and the LIKE that defines the match.
+fn name_starts_with(prefix: &str) -> Condition {
+    let pattern = LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\');
+    let mut all = Condition::all()
+        .add(person::Column::Name.gte(prefix))
+        .add(person::Column::Name.like(pattern));
+    if let Some(upper) = prefix_upper_bound(prefix) {
+        all = all.add(person::Column::Name.lt(upper));
+    }
+    all
 }
 
 /// A page of persons matching `filter` (and inside `extra`), ordered by id.
@@ -279,6 +305,14 @@ mod tests {
             age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()),
             36
         );
+    }
+
+    #[test]
+    fn prefix_bounds_follow_code_points() {
+        assert_eq!(prefix_upper_bound("王建").as_deref(), Some("王廻"));
+        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_upper_bound("\u{d7ff}").as_deref(), Some("\u{e000}"));
+        assert_eq!(prefix_upper_bound(""), None);
     }
 
     #[test]
