@@ -57,6 +57,8 @@ pub struct GraphqlSettings {
     pub max_page_size: u32,
     /// Largest number of ids `nodes(ids:)` accepts.
     pub max_node_ids: usize,
+    /// How long, in microseconds, a DataLoader gathers keys before it runs one batched statement.
+    pub batch_window_micros: u64,
 }
 
 /// Demo data written on first start.
@@ -93,6 +95,7 @@ max_complexity = 20000
 default_page_size = 20
 max_page_size = 100
 max_node_ids = 100
+batch_window_micros = 500
 
 [seed]
 persons_on_first_start = 5000

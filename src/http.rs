@@ -35,6 +35,8 @@ pub struct AppState {
     pub db: Database,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
+    /// How long each DataLoader gathers keys before a batch.
+    pub batch_window: Duration,
 }
 
 /// A request that could not be read as GraphQL: answered in GraphQL's error shape with a code.
@@ -67,7 +69,7 @@ impl IntoResponse for Rejection {
 fn with_request_data(request: BatchRequest, state: &AppState) -> BatchRequest {
     let prepare = |r: async_graphql::Request| {
         r.data(Principal::anonymous())
-            .data(loaders(state.db.conn.clone()))
+            .data(loaders(state.db.conn.clone(), state.batch_window))
     };
     match request {
         BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),

@@ -7,6 +7,7 @@ use gridhub::http::{router, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
 use gridhub::{db, graphql};
 use std::path::PathBuf;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// gridhub: a GraphQL data hub for grid-based community governance (one network, 一网).
@@ -92,6 +93,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             schema,
             db: database,
             metrics: gridhub::metrics::handle(),
+            batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
         },
         &settings.server,
     );

@@ -26,7 +26,8 @@ query Totals($code: String!) {
 #[tokio::test]
 async fn grid_stats_agree_with_lists_and_cost_one_batch() {
     for backend in backends() {
-        let hub = Hub::start(backend, 400).await;
+        let window = |s: &mut gridhub::config::Settings| s.graphql.batch_window_micros = 20_000;
+        let hub = Hub::start_with(backend, 400, window).await;
         let street = hub
             .data(
                 "{ grids(filter: {levels: [STREET]}) { nodes { code } } }",
@@ -37,7 +38,7 @@ async fn grid_stats_agree_with_lists_and_cost_one_batch() {
         let before = hub.statements();
         let data = hub.data(DASHBOARD, json!({"code": street})).await;
         let cost = hub.statements() - before;
-        assert!(cost <= 6, "{backend:?}: dashboard took {cost} statements");
+        assert!(cost <= 5, "{backend:?}: dashboard took {cost} statements");
 
         let grid = &data["grid"];
         let stats = &grid["stats"];

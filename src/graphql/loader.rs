@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// SQLite allows 500 terms in a compound select; stay well below.
 const UNION_CHUNK: usize = 100;
@@ -33,9 +34,9 @@ pub struct DbLoader {
 /// The per-request DataLoader over [`DbLoader`].
 pub type Loaders = DataLoader<DbLoader>;
 
-/// A fresh DataLoader for one request.
-pub fn loaders(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(DbLoader { db }, tokio::spawn)
+/// A fresh DataLoader for one request that gathers keys for `window` before each batch.
+pub fn loaders(db: DatabaseConnection, window: Duration) -> Loaders {
+    DataLoader::new(DbLoader { db }, tokio::spawn).delay(window)
 }
 
 /// Rows of `E` whose integer `column` equals `value`.

@@ -11,6 +11,7 @@ use gridhub::seed::{self, SeedOptions};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Which database a hub runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +147,7 @@ impl Hub {
             schema,
             db: database.clone(),
             metrics: gridhub::metrics::handle(),
+            batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
         };
         let app = router(state, &settings.server);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
