@@ -95,7 +95,7 @@ max_complexity = 20000
 default_page_size = 20
 max_page_size = 100
 max_node_ids = 100
-batch_window_micros = 500
+batch_window_micros = 0
 
 [seed]
 persons_on_first_start = 5000

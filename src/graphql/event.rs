@@ -24,7 +24,7 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Statuses in which an event still needs work.
-const OPEN: [EventStatus; 5] = [
+pub const OPEN: [EventStatus; 5] = [
     EventStatus::Reported,
     EventStatus::Accepted,
     EventStatus::Escalated,
@@ -63,7 +63,7 @@ pub struct EventFilter {
 }
 
 /// Events that still need work; with `now`, only those past their resolution deadline.
-pub fn open_or_overdue(now: Option<DateTime<Utc>>) -> Condition {
+fn open_or_overdue(now: Option<DateTime<Utc>>) -> Condition {
     let open = Condition::all().add(event::Column::Status.is_in(OPEN));
     match now {
         Some(now) => open.add(event::Column::ResolveBy.lt(now)),

@@ -28,7 +28,7 @@ const BATCH_KEY: &str = "batch_key";
 
 /// Runs the batched statements of one request.
 pub struct DbLoader {
-    db: DatabaseConnection,
+    pub(super) db: DatabaseConnection,
 }
 
 /// The per-request DataLoader over [`DbLoader`].
