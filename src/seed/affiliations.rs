@@ -5,7 +5,6 @@
 
 use chrono::{Duration, NaiveDate};
 use rand::Rng;
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::grid::{Territory, PARTY};
@@ -81,14 +80,10 @@ impl Affiliations {
         self.memberships.is_full() || self.duals.is_full()
     }
 
-    /// Writes the waiting rows through `conn` (after their persons).
-    pub async fn write<C: ConnectionTrait>(
-        &mut self,
-        writer: &mut Writer<'_>,
-        conn: &C,
-    ) -> anyhow::Result<()> {
-        writer.write(conn, &mut self.memberships).await?;
-        writer.write(conn, &mut self.duals).await
+    /// Adds the waiting rows to the writer's batch (after their persons).
+    pub fn write(&mut self, writer: &mut Writer) -> anyhow::Result<()> {
+        writer.write(&mut self.memberships)?;
+        writer.write(&mut self.duals)
     }
 
     /// Decides and records the memberships of `member`.

@@ -208,8 +208,8 @@ struct Step {
 }
 
 /// Generates and writes events with their actions and involvements.
-struct Builder<'w, 'a, 't> {
-    writer: &'w mut Writer<'a>,
+struct Builder<'w, 't> {
+    writer: &'w mut Writer,
     rng: SeedRng,
     territory: &'t Territory,
     people: &'t People,
@@ -223,7 +223,7 @@ struct Builder<'w, 'a, 't> {
 
 /// Writes `plan.events` events over the last [`HISTORY_YEARS`] years; returns how many.
 pub async fn write_events(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     territory: &Territory,
     people: &People,
     staff: &Staff,
@@ -264,14 +264,12 @@ pub async fn write_events(
     Ok(plan.events)
 }
 
-impl Builder<'_, '_, '_> {
+impl Builder<'_, '_> {
     async fn flush(&mut self) -> anyhow::Result<()> {
-        let txn = self.writer.begin().await?;
-        self.writer.write(&txn, &mut self.events).await?;
-        self.writer.write(&txn, &mut self.actions).await?;
-        self.writer.write(&txn, &mut self.involvements).await?;
-        txn.commit().await?;
-        Ok(())
+        self.writer.write(&mut self.events)?;
+        self.writer.write(&mut self.actions)?;
+        self.writer.write(&mut self.involvements)?;
+        self.writer.send().await
     }
 
     async fn flush_if_full(&mut self) -> anyhow::Result<()> {

@@ -107,7 +107,7 @@ pub struct Territory {
 }
 
 /// Writes the four departments.
-pub async fn write_departments(writer: &mut Writer<'_>) -> anyhow::Result<()> {
+pub async fn write_departments(writer: &mut Writer) -> anyhow::Result<()> {
     let mut buffer = Buffer::<department::Entity>::default();
     for (id, (code, name)) in (1..).zip(DEPARTMENTS) {
         buffer.push(department::Model {
@@ -116,12 +116,13 @@ pub async fn write_departments(writer: &mut Writer<'_>) -> anyhow::Result<()> {
             name: name.to_string(),
         });
     }
-    writer.write_alone(&mut buffer).await
+    writer.write(&mut buffer)?;
+    writer.send().await
 }
 
 /// Builds the tree for `plan`, writes it with its closure and returns it.
 pub async fn write_territory(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     plan: &Plan,
     seed: u64,
 ) -> anyhow::Result<Territory> {
@@ -139,17 +140,15 @@ pub async fn write_territory(
     Ok(territory)
 }
 
-/// Writes grids, then their closure rows, in one transaction.
+/// Sends grids, then their closure rows.
 async fn flush(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     grids: &mut Buffer<grid::Entity>,
     closure: &mut Buffer<grid_closure::Entity>,
 ) -> anyhow::Result<()> {
-    let txn = writer.begin().await?;
-    writer.write(&txn, grids).await?;
-    writer.write(&txn, closure).await?;
-    txn.commit().await?;
-    Ok(())
+    writer.write(grids)?;
+    writer.write(closure)?;
+    writer.send().await
 }
 
 /// One (ancestor, descendant, depth) row per ancestor of `id`, nearest first, after (id, id, 0).

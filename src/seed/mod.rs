@@ -84,7 +84,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
     let started = Instant::now();
     let plan = Plan::new(options.persons);
     let seed = options.rng_seed;
-    let mut writer = Writer::new(db, plan.persons * ROWS_PER_PERSON, options.progress);
+    let mut writer = Writer::open(db, plan.persons * ROWS_PER_PERSON, options.progress).await?;
     let mut sources = Sources::new();
     writer.phase("departments, grids");
     grid::write_departments(&mut writer).await?;
@@ -112,16 +112,14 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
         events::write_events(&mut writer, &territory, &people, &staff, &plan, seed).await?;
     writer.phase("volunteer activities");
     volunteer::write_activities(&mut writer, &territory, &orgs, &people, &plan, seed).await?;
-    let txn = writer.begin().await?;
-    sources.write(&mut writer, &txn).await?;
-    txn.commit().await?;
-    writer.reset_sequences(&tables()).await?;
+    sources.write(&mut writer)?;
+    let rows = writer.finish().await?;
+    sink::reset_sequences(db, &tables()).await?;
     let grids = 1
         + territory.streets.len()
         + territory.communities.len()
         + territory.grids.len()
         + territory.leaves.len();
-    let rows = writer.finish();
     tracing::info!(rows, persons = people.len(), "seeded demo data");
     Ok(SeedReport {
         rows,

@@ -93,8 +93,8 @@ impl NewOrg {
 }
 
 /// Generates and writes every organization.
-struct Builder<'w, 'a> {
-    writer: &'w mut Writer<'a>,
+struct Builder<'w> {
+    writer: &'w mut Writer,
     rng: SeedRng,
     buffer: Buffer<organization::Entity>,
     next_id: i64,
@@ -103,7 +103,7 @@ struct Builder<'w, 'a> {
 
 /// Writes the organizations of `territory`, assigning property companies to its micro-grids.
 pub async fn write_organizations(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     territory: &mut Territory,
     plan: &Plan,
     seed: u64,
@@ -124,7 +124,7 @@ pub async fn write_organizations(
     Ok(builder.orgs)
 }
 
-impl Builder<'_, '_> {
+impl Builder<'_> {
     /// Adds an organization and returns its id; party organisations and social organisations are
     /// also reported by their department.
     async fn add(&mut self, org: NewOrg, sources: &mut Sources) -> anyhow::Result<i64> {
@@ -149,11 +149,9 @@ impl Builder<'_, '_> {
     }
 
     async fn flush(&mut self, sources: &mut Sources) -> anyhow::Result<()> {
-        let txn = self.writer.begin().await?;
-        self.writer.write(&txn, &mut self.buffer).await?;
-        sources.write(self.writer, &txn).await?;
-        txn.commit().await?;
-        Ok(())
+        self.writer.write(&mut self.buffer)?;
+        sources.write(self.writer)?;
+        self.writer.send().await
     }
 
     /// A new-style credit code (organization code starting with `MA`) registered in the district.

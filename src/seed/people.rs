@@ -147,8 +147,8 @@ struct Room<'a> {
 }
 
 /// Generates the houses, persons, tags and residences of every residential micro-grid.
-struct Builder<'w, 'a> {
-    writer: &'w mut Writer<'a>,
+struct Builder<'w> {
+    writer: &'w mut Writer,
     rng: SeedRng,
     houses: Buffer<house::Entity>,
     persons: Buffer<person::Entity>,
@@ -163,7 +163,7 @@ struct Builder<'w, 'a> {
 
 /// Writes the houses and people of `territory`, recording the id ranges on its leaves and areas.
 pub async fn write_people(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     territory: &mut Territory,
     orgs: &Orgs,
     seed: u64,
@@ -224,18 +224,16 @@ fn instant_before(rng: &mut SeedRng, days: i64) -> DateTime<Utc> {
         + Duration::seconds(rng.random_range(0..86_400))
 }
 
-impl Builder<'_, '_> {
-    /// Writes every buffer, parents first, in one transaction.
+impl Builder<'_> {
+    /// Sends every buffer, parents first.
     async fn flush(&mut self, sources: &mut Sources) -> anyhow::Result<()> {
-        let txn = self.writer.begin().await?;
-        self.writer.write(&txn, &mut self.houses).await?;
-        self.writer.write(&txn, &mut self.persons).await?;
-        self.writer.write(&txn, &mut self.tags).await?;
-        self.writer.write(&txn, &mut self.residences).await?;
-        self.affiliations.write(self.writer, &txn).await?;
-        sources.write(self.writer, &txn).await?;
-        txn.commit().await?;
-        Ok(())
+        self.writer.write(&mut self.houses)?;
+        self.writer.write(&mut self.persons)?;
+        self.writer.write(&mut self.tags)?;
+        self.writer.write(&mut self.residences)?;
+        self.affiliations.write(self.writer)?;
+        sources.write(self.writer)?;
+        self.writer.send().await
     }
 
     async fn flush_if_full(&mut self, sources: &mut Sources) -> anyhow::Result<()> {
@@ -323,6 +321,7 @@ impl Builder<'_, '_> {
             let households_left =
                 (remaining as f64 / MEAN_HOUSEHOLD / (1.0 - VACANCY)).ceil() as u32;
             let units = units.min(households_left.div_ceil(floors * 2)).max(1);
+            let floors = floors.min(households_left.div_ceil(units * 2)).max(1);
             for unit in 1..=units {
                 let unit_address = format!("{building_address}{unit}单元");
                 let unit_id = self.house(

@@ -39,7 +39,7 @@ const RESIDENTS_PER_SHOP: f64 = 150.0;
 
 /// Writes the places of every leaf (recording each leaf's place range), then the objects.
 pub async fn write_places_and_objects(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     territory: &mut Territory,
     orgs: &Orgs,
     plan: &Plan,
@@ -56,10 +56,12 @@ pub async fn write_places_and_objects(
         }
         territory.leaves[index].places = first..next;
         if places.is_full() {
-            writer.write_alone(&mut places).await?;
+            writer.write(&mut places)?;
+            writer.send().await?;
         }
     }
-    writer.write_alone(&mut places).await?;
+    writer.write(&mut places)?;
+    writer.send().await?;
     write_objects(writer, territory, orgs, plan, &mut rng, sources).await
 }
 
@@ -189,7 +191,7 @@ fn round6(x: f64) -> f64 {
 
 /// Objects spread over the leaves by population (business leaves get a fixed share).
 async fn write_objects(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     t: &Territory,
     orgs: &Orgs,
     plan: &Plan,
@@ -229,15 +231,13 @@ async fn write_objects(
 }
 
 async fn flush(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     objects: &mut Buffer<object::Entity>,
     sources: &mut Sources,
 ) -> anyhow::Result<()> {
-    let txn = writer.begin().await?;
-    writer.write(&txn, objects).await?;
-    sources.write(writer, &txn).await?;
-    txn.commit().await?;
-    Ok(())
+    writer.write(objects)?;
+    sources.write(writer)?;
+    writer.send().await
 }
 
 /// The `n`th object of a leaf whose grid code is `code`.

@@ -8,7 +8,6 @@ use super::grid::{CIVIL_AFFAIRS, PARTY, POLICE, PROPERTY};
 use super::sink::{Buffer, Writer};
 use crate::entity::source_record;
 use crate::entity::vocabulary::ElementType;
-use sea_orm::ConnectionTrait;
 
 /// Prefix of the source ids of each department (police, civil affairs, property, party).
 const PREFIXES: [(i64, &str); 4] = [
@@ -66,12 +65,8 @@ impl Sources {
         self.buffer.is_full()
     }
 
-    /// Writes the waiting records through `conn`.
-    pub async fn write<C: ConnectionTrait>(
-        &mut self,
-        writer: &mut Writer<'_>,
-        conn: &C,
-    ) -> anyhow::Result<()> {
-        writer.write(conn, &mut self.buffer).await
+    /// Adds the waiting records to the writer's batch.
+    pub fn write(&mut self, writer: &mut Writer) -> anyhow::Result<()> {
+        writer.write(&mut self.buffer)
     }
 }

@@ -29,8 +29,8 @@ pub struct Staff {
 }
 
 /// Generates and writes grid staff and committee seats.
-struct Builder<'w, 'a, 'p> {
-    writer: &'w mut Writer<'a>,
+struct Builder<'w, 'p> {
+    writer: &'w mut Writer,
     rng: SeedRng,
     people: &'p People,
     staff: Buffer<grid_staff::Entity>,
@@ -42,7 +42,7 @@ struct Builder<'w, 'a, 'p> {
 /// Writes the staff of every grid and community and the owners' committee seats (membership
 /// ids continue after those of the people phase).
 pub async fn write_staff(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     t: &Territory,
     orgs: &Orgs,
     people: &People,
@@ -90,13 +90,11 @@ pub async fn write_staff(
     Ok(Staff { handlers })
 }
 
-impl Builder<'_, '_, '_> {
+impl Builder<'_, '_> {
     async fn flush(&mut self) -> anyhow::Result<()> {
-        let txn = self.writer.begin().await?;
-        self.writer.write(&txn, &mut self.staff).await?;
-        self.writer.write(&txn, &mut self.seats).await?;
-        txn.commit().await?;
-        Ok(())
+        self.writer.write(&mut self.staff)?;
+        self.writer.write(&mut self.seats)?;
+        self.writer.send().await
     }
 
     async fn flush_if_full(&mut self) -> anyhow::Result<()> {

@@ -38,7 +38,7 @@ fn title(category: VolunteerCategory) -> &'static str {
 /// Writes `plan.activities` activities and their participations; a participant is a member of
 /// the activity's team (see [`volunteer_slot`]) living in the community.
 pub async fn write_activities(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     t: &Territory,
     orgs: &Orgs,
     people: &People,
@@ -98,13 +98,11 @@ pub async fn write_activities(
 }
 
 async fn flush(
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     activities: &mut Buffer<volunteer_activity::Entity>,
     participations: &mut Buffer<volunteer_participation::Entity>,
 ) -> anyhow::Result<()> {
-    let txn = writer.begin().await?;
-    writer.write(&txn, activities).await?;
-    writer.write(&txn, participations).await?;
-    txn.commit().await?;
-    Ok(())
+    writer.write(activities)?;
+    writer.write(participations)?;
+    writer.send().await
 }
