@@ -1,6 +1,8 @@
 //! Database connections: one pool for SQLite or PostgreSQL, migrations, and a counter of executed
 //! SQL statements (read by tests and metrics to prove that nested queries stay bounded).
 
+mod nodelay;
+
 use crate::config::DatabaseSettings;
 use crate::metrics;
 use migrations::{Migrator, MigratorTrait};
@@ -57,6 +59,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Database, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+        })
+        .map_sqlx_postgres_pool_opts(|o| {
+            o.after_connect(|conn, _| Box::pin(async move { nodelay::apply(conn).await }))
         });
     let mut conn = sea_orm::Database::connect(options).await?;
     let statements = Arc::new(AtomicU64::new(0));
