@@ -1,7 +1,7 @@
 //! Database connections: one pool for SQLite or PostgreSQL, migrations, and a counter of executed
 //! SQL statements (read by tests and metrics to prove that nested queries stay bounded).
 
-mod nodelay;
+pub mod nodelay;
 
 use crate::config::DatabaseSettings;
 use crate::metrics;
@@ -11,6 +11,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Db
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A pooled connection idle for this long is pinged before use; busier ones are handed out
+/// without the extra round trip (on SQLite, a hop to the connection's worker thread and back).
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
 /// A connection pool and the number of statements it has executed.
 #[derive(Clone)]
@@ -53,6 +57,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Database, DbErr> {
         .max_connections(settings.max_connections)
         .min_connections(settings.min_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -60,9 +65,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Database, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         })
-        .map_sqlx_postgres_pool_opts(|o| {
-            o.after_connect(|conn, _| Box::pin(async move { nodelay::apply(conn).await }))
-        });
+        .map_sqlx_postgres_pool_opts(|o| o.after_connect(|conn, _| Box::pin(nodelay::apply(conn))));
     let mut conn = sea_orm::Database::connect(options).await?;
     let statements = Arc::new(AtomicU64::new(0));
     let counter = statements.clone();

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gridhub::config::Settings;
-use gridhub::http::{router, shutdown_signal, AppState};
+use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
 use gridhub::{db, graphql};
 use std::path::PathBuf;
@@ -92,6 +92,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         };
         seed::seed(&database.conn, &options).await?;
     }
+    gridhub::tally::ensure(&database.conn).await?;
     let schema = graphql::build(database.clone(), &settings.graphql);
     let app = router(
         AppState {
@@ -108,9 +109,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     println!("gridhub is serving http://{address}/ (GraphQL at http://{address}/graphql)");
     tracing::warn!("no authentication is configured: every request acts as the anonymous development principal");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_http(listener, app, shutdown_signal()).await?;
     Ok(())
 }
 

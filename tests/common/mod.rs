@@ -152,7 +152,7 @@ impl Hub {
         let app = router(state, &settings.server);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(gridhub::http::serve(listener, app, std::future::pending()));
         Hub {
             base,
             db: database,

@@ -62,12 +62,13 @@ pub enum Conn {
 }
 
 impl Pool {
-    /// Opens a pool of `size` connections to `url` (`sqlite://…` or `postgres://…`); SQLite
-    /// connections get the same settings as gridhub's.
+    /// Opens a pool of `size` connections to `url` (`sqlite://…` or `postgres://…`); connections
+    /// get the same settings as gridhub's (SQLite pragmas, `TCP_NODELAY` on PostgreSQL).
     pub async fn connect(url: &str, size: u32) -> sqlx::Result<Pool> {
         if url.starts_with("postgres") {
             let pool = PgPoolOptions::new()
                 .max_connections(size)
+                .after_connect(|conn, _| Box::pin(gridhub::db::nodelay::apply(conn)))
                 .connect(url)
                 .await?;
             return Ok(Pool::Postgres(pool));
