@@ -115,6 +115,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
     sources.write(&mut writer)?;
     let rows = writer.finish().await?;
     sink::reset_sequences(db, &tables()).await?;
+    crate::tally::refresh(db).await?;
     let grids = 1
         + territory.streets.len()
         + territory.communities.len()

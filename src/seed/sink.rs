@@ -8,7 +8,7 @@ mod sqlite;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::{self, Postgres, Sqlite};
+use sea_orm::sqlx::{self, AssertSqlSafe, Postgres, Sqlite};
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DbBackend, EntityTrait, IdenStatic, IntoActiveModel,
     Iterable, Value,
@@ -123,6 +123,8 @@ struct Session {
     connection: Connection,
     in_transaction: bool,
     uncommitted: u64,
+    /// `CREATE INDEX` statements of the secondary indexes dropped for the load.
+    deferred_indexes: Vec<String>,
 }
 
 impl Session {
@@ -143,15 +145,19 @@ impl Session {
             }
             other => anyhow::bail!("seeding {other:?} databases is not supported"),
         };
-        Ok(Session {
+        let mut session = Session {
             connection,
             in_transaction: false,
             uncommitted: 0,
-        })
+            deferred_indexes: Vec::new(),
+        };
+        session.defer_indexes().await?;
+        Ok(session)
     }
 
     /// Runs a statement without arguments.
-    async fn run(&mut self, sql: &'static str) -> anyhow::Result<()> {
+    async fn run(&mut self, sql: impl Into<String>) -> anyhow::Result<()> {
+        let sql = AssertSqlSafe(sql.into());
         match &mut self.connection {
             Connection::Sqlite(conn) => {
                 sqlx::raw_sql(sql).execute(&mut **conn).await?;
@@ -159,6 +165,29 @@ impl Session {
             Connection::Postgres(conn) => {
                 sqlx::raw_sql(sql).execute(&mut **conn).await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Drops the secondary indexes (those no constraint depends on), remembering how to build
+    /// them again: one sorted build per index after the load is much cheaper than keeping
+    /// large indexes in random order up to date row by row.
+    async fn defer_indexes(&mut self) -> anyhow::Result<()> {
+        let indexes = match &mut self.connection {
+            Connection::Sqlite(conn) => sqlite::secondary_indexes(conn).await?,
+            Connection::Postgres(conn) => postgres::secondary_indexes(conn).await?,
+        };
+        for (name, definition) in indexes {
+            self.run(format!("DROP INDEX \"{name}\"")).await?;
+            self.deferred_indexes.push(definition);
+        }
+        Ok(())
+    }
+
+    /// Builds the indexes dropped by [`Session::defer_indexes`] again.
+    async fn restore_indexes(&mut self) -> anyhow::Result<()> {
+        for definition in std::mem::take(&mut self.deferred_indexes) {
+            self.run(definition).await?;
         }
         Ok(())
     }
@@ -291,6 +320,8 @@ impl Writer {
         self.send().await?;
         let mut session = self.session().await?;
         session.commit().await?;
+        self.progress.set_message("indexes");
+        session.restore_indexes().await?;
         session.verify().await?;
         self.progress.finish_and_clear();
         Ok(self.rows)

@@ -7,13 +7,33 @@ use sea_orm::sqlx::{self, Postgres};
 use sea_orm::Value;
 use std::io::Write;
 
-/// Makes the seed's connection commit without waiting for the WAL flush: a crash may lose the
-/// last commits of the seed but never corrupts the database (the connection is closed after).
+/// Makes the seed's connection commit without waiting for the WAL flush (a crash may lose the
+/// last commits of the seed but never corrupts the database) and gives its index builds more
+/// memory; the connection is closed after the seed.
 pub async fn tune(conn: &mut PoolConnection<Postgres>) -> anyhow::Result<()> {
-    sqlx::raw_sql("SET synchronous_commit = off")
+    sqlx::raw_sql("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'")
         .execute(&mut **conn)
         .await?;
     Ok(())
+}
+
+/// Name and `CREATE INDEX` statement of every index of the current schema that backs no
+/// constraint (primary keys, unique constraints and the foreign keys that rely on them stay).
+pub async fn secondary_indexes(
+    conn: &mut PoolConnection<Postgres>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let indexes = sqlx::query_as(
+        "SELECT i.relname::text, pg_get_indexdef(i.oid) \
+         FROM pg_index x \
+         JOIN pg_class i ON i.oid = x.indexrelid \
+         JOIN pg_class t ON t.oid = x.indrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+    )
+    .fetch_all(&mut **conn)
+    .await?;
+    Ok(indexes)
 }
 
 /// Text-format `COPY` data of a chunk being encoded.

@@ -22,6 +22,19 @@ pub async fn tune(conn: &mut PoolConnection<Sqlite>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Name and `CREATE INDEX` statement of every index declared by the migrations (SQLite's own
+/// indexes behind primary keys and unique constraints have no statement and stay).
+pub async fn secondary_indexes(
+    conn: &mut PoolConnection<Sqlite>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let indexes = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    )
+    .fetch_all(&mut **conn)
+    .await?;
+    Ok(indexes)
+}
+
 /// Checks every foreign key of the written rows at once (cheaper than row by row while
 /// loading); fails naming the first table with a dangling reference.
 pub async fn verify(conn: &mut PoolConnection<Sqlite>) -> anyhow::Result<()> {
