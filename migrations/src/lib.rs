@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod layout;
 mod m20261123_000001_one_network;
+mod m20261124_000001_grid_tallies;
 
 /// Runs every gridhub migration in order.
 pub struct Migrator;
@@ -12,6 +13,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_one_network::Migration)]
+        vec![
+            Box::new(m20261123_000001_one_network::Migration),
+            Box::new(m20261124_000001_grid_tallies::Migration),
+        ]
     }
 }

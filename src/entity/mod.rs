@@ -8,6 +8,7 @@ pub mod event_involvement;
 pub mod grid;
 pub mod grid_closure;
 pub mod grid_staff;
+pub mod grid_tally;
 pub mod house;
 pub mod membership;
 pub mod object;

@@ -1,12 +1,14 @@
 //! Counts over a grid's subtree for dashboards: population, households, open and overdue events.
 //! Every count a request asks for, over however many grids, is answered by one SQL statement:
-//! a `GROUP BY` over the grid closure per kind of count, joined by `UNION ALL`.
+//! a `GROUP BY` over the grid closure per kind of count, joined by `UNION ALL`. Population and
+//! households sum the per-grid tallies (`crate::tally`), so their cost grows with the number of
+//! grids in the subtree, not with the number of persons; open and overdue events are counted
+//! live (the loop keeps them few).
 
 use super::error::OrInternal;
 use super::event::OPEN;
 use super::loader::{DbLoader, Loaders};
-use crate::entity::vocabulary::ResidenceRole;
-use crate::entity::{event, grid_closure, house, person, residence};
+use crate::entity::{event, grid_closure, grid_tally};
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Error, Object, Result};
 use chrono::Utc;
@@ -56,6 +58,31 @@ fn grouped(
     grid_column: impl IntoColumnRef,
     grids: &[i64],
 ) -> SelectStatement {
+    aggregated(stat, Expr::cust("COUNT(*)"), table, grid_column, grids)
+}
+
+/// Like [`grouped`], summing a tally column of `grid_tallies` instead of counting rows.
+fn summed(stat: Stat, column: grid_tally::Column, grids: &[i64]) -> SelectStatement {
+    let sum = Expr::col((grid_tally::Entity, column))
+        .sum()
+        .cast_as(Alias::new("BIGINT"));
+    aggregated(
+        stat,
+        sum,
+        grid_tally::Entity,
+        (grid_tally::Entity, grid_tally::Column::GridId),
+        grids,
+    )
+}
+
+/// `SELECT stat, ancestor_id, aggregate FROM table JOIN grid_closure … GROUP BY ancestor_id`.
+fn aggregated(
+    stat: Stat,
+    aggregate: Expr,
+    table: impl IntoIden,
+    grid_column: impl IntoColumnRef,
+    grids: &[i64],
+) -> SelectStatement {
     let index = ALL.iter().position(|s| *s == stat).unwrap_or_default();
     Query::select()
         .expr_as(
@@ -63,7 +90,7 @@ fn grouped(
             Alias::new("stat"),
         )
         .expr_as(ancestor(), Alias::new("grid"))
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .expr_as(aggregate, Alias::new("n"))
         .from(table)
         .inner_join(
             grid_closure::Entity,
@@ -77,26 +104,8 @@ fn grouped(
 
 fn statement(stat: Stat, grids: &[i64]) -> SelectStatement {
     match stat {
-        Stat::Population => grouped(
-            stat,
-            person::Entity,
-            (person::Entity, person::Column::GridId),
-            grids,
-        ),
-        Stat::Households => grouped(
-            stat,
-            house::Entity,
-            (house::Entity, house::Column::GridId),
-            grids,
-        )
-        .inner_join(
-            residence::Entity,
-            Expr::col((residence::Entity, residence::Column::HouseId))
-                .equals((house::Entity, house::Column::Id)),
-        )
-        .and_where(residence::Column::Role.eq(ResidenceRole::HouseholdHead))
-        .and_where(residence::Column::Until.is_null())
-        .to_owned(),
+        Stat::Population => summed(stat, grid_tally::Column::Population, grids),
+        Stat::Households => summed(stat, grid_tally::Column::Households, grids),
         Stat::OpenEvents => grouped(
             stat,
             event::Entity,

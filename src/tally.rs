@@ -1,0 +1,79 @@
+//! Per-grid tallies of population and households. Counting the persons of a street or a district
+//! on every dashboard request costs time in proportion to its size; instead each grid's own
+//! counts are kept in `grid_tallies`, and a subtree's count sums the tallies of its grids.
+//!
+//! The tallies are recomputed in one statement after every bulk write that changes who lives
+//! where (the seed; department imports must call [`refresh`] too), inside a transaction, so that
+//! readers see either the old or the new tallies, never a mix.
+
+use crate::entity::vocabulary::ResidenceRole;
+use crate::entity::{grid, grid_tally, house, person, residence};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait,
+};
+
+/// `SELECT COUNT(*) FROM … WHERE grid_id = grids.id` for one kind of tally.
+fn count_per_grid(mut select: SelectStatement, grid_column: Expr) -> Expr {
+    select
+        .expr(Expr::cust("COUNT(*)"))
+        .and_where(grid_column.equals((grid::Entity, grid::Column::Id)));
+    Expr::from(select)
+}
+
+/// Each grid with its own population and households.
+fn tallies() -> SelectStatement {
+    let persons = Query::select().from(person::Entity).to_owned();
+    let households = Query::select()
+        .from(residence::Entity)
+        .inner_join(
+            house::Entity,
+            Expr::col((house::Entity, house::Column::Id))
+                .equals((residence::Entity, residence::Column::HouseId)),
+        )
+        .and_where(residence::Column::Role.eq(ResidenceRole::HouseholdHead))
+        .and_where(residence::Column::Until.is_null())
+        .to_owned();
+    Query::select()
+        .column((grid::Entity, grid::Column::Id))
+        .expr(count_per_grid(
+            persons,
+            Expr::col((person::Entity, person::Column::GridId)),
+        ))
+        .expr(count_per_grid(
+            households,
+            Expr::col((house::Entity, house::Column::GridId)),
+        ))
+        .from(grid::Entity)
+        .to_owned()
+}
+
+/// Recomputes every grid's tallies from the persons and residences now stored.
+pub async fn refresh(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    grid_tally::Entity::delete_many().exec(&txn).await?;
+    let insert = Query::insert()
+        .into_table(grid_tally::Entity)
+        .columns([
+            grid_tally::Column::GridId,
+            grid_tally::Column::Population,
+            grid_tally::Column::Households,
+        ])
+        .select_from(tallies())
+        .map_err(|error| DbErr::Custom(error.to_string()))?
+        .to_owned();
+    txn.execute(&insert).await?;
+    txn.commit().await
+}
+
+/// Fills the tallies of a database whose grids have none yet (one filled before the tallies
+/// existed); does nothing otherwise.
+pub async fn ensure(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let has_grids = grid::Entity::find().one(db).await?.is_some();
+    let has_tallies = grid_tally::Entity::find().one(db).await?.is_some();
+    if has_grids && !has_tallies {
+        tracing::info!("computing grid tallies");
+        refresh(db).await?;
+    }
+    Ok(())
+}
