@@ -18,7 +18,10 @@ pub async fn apply(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         return Ok(());
     };
     if !set_on_local_port(port) {
-        tracing::debug!(port, "no socket of this process has the PostgreSQL client port");
+        tracing::debug!(
+            port,
+            "no socket of this process has the PostgreSQL client port"
+        );
     }
     Ok(())
 }
