@@ -8,44 +8,56 @@
 
 use crate::entity::vocabulary::ResidenceRole;
 use crate::entity::{grid, grid_tally, house, person, residence};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait,
 };
 
-/// `SELECT COUNT(*) FROM … WHERE grid_id = grids.id` for one kind of tally.
-fn count_per_grid(mut select: SelectStatement, grid_column: Expr) -> Expr {
+/// `SELECT grid_id, COUNT(*) AS n FROM … GROUP BY grid_id` for one kind of tally.
+fn count_by_grid(mut select: SelectStatement, grid_column: Expr) -> SelectStatement {
     select
-        .expr(Expr::cust("COUNT(*)"))
-        .and_where(grid_column.equals((grid::Entity, grid::Column::Id)));
-    Expr::from(select)
+        .expr_as(grid_column.clone(), Alias::new("grid_id"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .add_group_by([grid_column]);
+    select
 }
 
-/// Each grid with its own population and households.
+/// Each grid with its own population and households: one grouped pass over persons and one
+/// over residences, joined to the grids (a grid with neither gets zeros).
 fn tallies() -> SelectStatement {
-    let persons = Query::select().from(person::Entity).to_owned();
-    let households = Query::select()
-        .from(residence::Entity)
-        .inner_join(
-            house::Entity,
-            Expr::col((house::Entity, house::Column::Id))
-                .equals((residence::Entity, residence::Column::HouseId)),
-        )
-        .and_where(residence::Column::Role.eq(ResidenceRole::HouseholdHead))
-        .and_where(residence::Column::Until.is_null())
-        .to_owned();
-    Query::select()
+    let persons = count_by_grid(
+        Query::select().from(person::Entity).to_owned(),
+        Expr::col((person::Entity, person::Column::GridId)),
+    );
+    let households = count_by_grid(
+        Query::select()
+            .from(residence::Entity)
+            .inner_join(
+                house::Entity,
+                Expr::col((house::Entity, house::Column::Id))
+                    .equals((residence::Entity, residence::Column::HouseId)),
+            )
+            .and_where(residence::Column::Role.eq(ResidenceRole::HouseholdHead))
+            .and_where(residence::Column::Until.is_null())
+            .to_owned(),
+        Expr::col((house::Entity, house::Column::GridId)),
+    );
+    let mut select = Query::select();
+    select
         .column((grid::Entity, grid::Column::Id))
-        .expr(count_per_grid(
-            persons,
-            Expr::col((person::Entity, person::Column::GridId)),
-        ))
-        .expr(count_per_grid(
-            households,
-            Expr::col((house::Entity, house::Column::GridId)),
-        ))
-        .from(grid::Entity)
-        .to_owned()
+        .from(grid::Entity);
+    for (name, counts) in [("p", persons), ("h", households)] {
+        let alias = Alias::new(name);
+        select
+            .expr(Expr::col((alias.clone(), Alias::new("n"))).if_null(0))
+            .join_subquery(
+                JoinType::LeftJoin,
+                counts,
+                alias.clone(),
+                Expr::col((alias, Alias::new("grid_id"))).equals((grid::Entity, grid::Column::Id)),
+            );
+    }
+    select
 }
 
 /// Recomputes every grid's tallies from the persons and residences now stored.

@@ -116,3 +116,46 @@ async fn metrics_report_requests_by_operation_and_sql_statements() {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }
 }
+
+/// Population and households of the whole district, as the dashboard shows them.
+async fn district_tallies(hub: &Hub) -> (i64, i64) {
+    let data = hub
+        .data(
+            "{ grids(filter: {levels: [DISTRICT]}) { nodes { stats { population households } } } }",
+            json!({}),
+        )
+        .await;
+    let stats = &data["grids"]["nodes"][0]["stats"];
+    (
+        stats["population"].as_i64().unwrap(),
+        stats["households"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn tallies_match_the_rows_and_are_rebuilt_for_a_database_without_them() {
+    use sea_orm::{ConnectionTrait, Statement};
+    for backend in backends() {
+        let hub = Hub::start(backend, 300).await;
+        let conn = &hub.db.conn;
+        let heads = conn
+            .query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM residences \
+                 WHERE role = 'household_head' AND until IS NULL",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(district_tallies(&hub).await, (300, heads), "{backend:?}");
+
+        conn.execute_unprepared("DELETE FROM grid_tallies")
+            .await
+            .unwrap();
+        assert_eq!(district_tallies(&hub).await, (0, 0), "{backend:?}");
+        gridhub::tally::ensure(conn).await.unwrap();
+        assert_eq!(district_tallies(&hub).await, (300, heads), "{backend:?}");
+    }
+}

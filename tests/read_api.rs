@@ -371,3 +371,40 @@ async fn probes_graphiql_and_get_requests_work() {
         assert!(body.contains("\"departments\""), "{body}");
     }
 }
+
+#[tokio::test]
+async fn ancestors_run_from_the_root_to_the_parent_in_one_statement() {
+    for backend in backends() {
+        let hub = Hub::start(backend, PERSONS).await;
+        let query = "{ grids(filter: {levels: [MICRO_GRID]}, first: 30) {
+            nodes { code ancestors { code level } } } }";
+        let before = hub.statements();
+        let data = hub.data(query, json!({})).await;
+        let cost = hub.statements() - before;
+        assert!(cost <= 2, "{backend:?}: {cost} statements");
+        let nodes = data["grids"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 30, "{backend:?}");
+        for node in nodes {
+            let code = node["code"].as_str().unwrap();
+            let ancestors = node["ancestors"].as_array().unwrap();
+            let codes: Vec<&str> = ancestors
+                .iter()
+                .map(|a| a["code"].as_str().unwrap())
+                .collect();
+            let levels: Vec<&str> = ancestors
+                .iter()
+                .map(|a| a["level"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                codes,
+                [&code[..6], &code[..9], &code[..12], &code[..15]],
+                "{backend:?}"
+            );
+            assert_eq!(
+                levels,
+                ["DISTRICT", "STREET", "COMMUNITY", "GRID"],
+                "{backend:?}"
+            );
+        }
+    }
+}

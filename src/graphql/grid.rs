@@ -2,10 +2,12 @@
 //! micro-grid). Every element hangs on a grid, and every list of a grid covers its subtree.
 
 use super::connection::{page_complexity, PageArgs};
+use super::error::OrInternal;
 use super::event::{self, EventConnection, EventFilter, EventOrder};
 use super::house::{self, HouseConnection, HouseFilter};
 use super::id::{encode, NodeType};
-use super::loader::{many, many_of, maybe};
+use super::loader::{many, maybe};
+use super::loader::{DbLoader, Loaders};
 use super::object::{self, ManagedObjectConnection, ObjectFilter};
 use super::organization::{self, Organization, OrganizationConnection, OrganizationFilter};
 use super::person::{self, PersonConnection, PersonFilter};
@@ -20,9 +22,12 @@ use crate::entity::{
     house as house_entity, object as object_entity, organization as organization_entity,
     person as person_entity, place as place_entity, volunteer_activity,
 };
-use async_graphql::{Context, InputObject, Object, Result, ID};
-use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Error, InputObject, Object, Result, ID};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, QueryFilter};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A grid 网格.
 pub struct Grid(pub grid::Model);
@@ -34,6 +39,51 @@ impl From<grid::Model> for Grid {
 }
 
 crate::page_type!(GridConnection, GridEdge, Grid, "grids");
+
+/// The ancestors of a grid, root first; the ancestors of every grid a request asks about come
+/// from one statement joining the closure to the grids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AncestorsOf(pub i64);
+
+impl Loader<AncestorsOf> for DbLoader {
+    type Value = Arc<Vec<grid::Model>>;
+    type Error = Error;
+
+    async fn load(
+        &self,
+        keys: &[AncestorsOf],
+    ) -> Result<HashMap<AncestorsOf, Self::Value>, Self::Error> {
+        let link = |column| Expr::col((grid_closure::Entity, column));
+        let select = Query::select()
+            .columns(grid::Column::iter().map(|c| (grid::Entity, c)))
+            .column((grid_closure::Entity, grid_closure::Column::DescendantId))
+            .from(grid_closure::Entity)
+            .inner_join(
+                grid::Entity,
+                Expr::col((grid::Entity, grid::Column::Id))
+                    .equals((grid_closure::Entity, grid_closure::Column::AncestorId)),
+            )
+            .and_where(link(grid_closure::Column::DescendantId).is_in(keys.iter().map(|k| k.0)))
+            .and_where(link(grid_closure::Column::Depth).gt(0))
+            .order_by(
+                (grid_closure::Entity, grid_closure::Column::Depth),
+                Order::Desc,
+            )
+            .to_owned();
+        let rows = self.db.query_all(&select).await.or_internal()?;
+        let mut found: HashMap<AncestorsOf, Vec<grid::Model>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            let descendant: i64 = row.try_get("", "descendant_id").or_internal()?;
+            let model = grid::Model::from_query_result(&row, "").or_internal()?;
+            found
+                .entry(AncestorsOf(descendant))
+                .or_default()
+                .push(model);
+        }
+        Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
 
 /// Narrows a list of grids. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -112,22 +162,12 @@ impl Grid {
 
     /// Every grid above this one, from the root down to the parent.
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Grid>> {
-        let links =
-            many::<grid_closure::Entity>(ctx, grid_closure::Column::DescendantId, self.0.id)
-                .await?;
-        let mut links: Vec<(i32, i64)> = links
-            .iter()
-            .filter(|l| l.depth > 0)
-            .map(|l| (l.depth, l.ancestor_id))
-            .collect();
-        links.sort_by_key(|(depth, _)| -depth);
-        let ids: Vec<i64> = links.iter().map(|(_, id)| *id).collect();
-        let grids = many_of::<grid::Entity>(ctx, grid::Column::Id, ids).await?;
-        Ok(links
-            .iter()
-            .filter_map(|(_, id)| grids.get(id)?.first().cloned())
-            .map(Grid)
-            .collect())
+        let rows = ctx
+            .data::<Loaders>()?
+            .load_one(AncestorsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.iter().cloned().map(Grid).collect())
     }
 
     /// Counts over this grid's subtree: population, households, open and overdue events.

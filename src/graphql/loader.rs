@@ -368,18 +368,3 @@ where
 pub async fn count(ctx: &Context<'_>, query: CountQuery) -> Result<i64> {
     Ok(loader(ctx)?.load_one(query).await?.unwrap_or(0))
 }
-
-/// The rows of `E` for each of `values` of `column`, in one batch.
-pub async fn many_of<E>(
-    ctx: &Context<'_>,
-    column: E::Column,
-    values: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, Arc<Vec<E::Model>>>>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-{
-    let keys = values.into_iter().map(|v| ByColumn::<E>::new(column, v));
-    let found = loader(ctx)?.load_many(keys).await?;
-    Ok(found.into_iter().map(|(k, v)| (k.value, v)).collect())
-}

@@ -216,6 +216,16 @@ impl Session {
         Ok(())
     }
 
+    /// Gathers PostgreSQL's planner statistics for the loaded tables (its autovacuum may be
+    /// off, or not yet have run, and without them the first queries are planned for empty
+    /// tables).
+    async fn analyze(&mut self) -> anyhow::Result<()> {
+        match self.connection {
+            Connection::Sqlite(_) => Ok(()),
+            Connection::Postgres(_) => self.run("ANALYZE").await,
+        }
+    }
+
     /// Checks what the database did not check while loading (SQLite's foreign keys).
     async fn verify(&mut self) -> anyhow::Result<()> {
         match &mut self.connection {
@@ -322,6 +332,7 @@ impl Writer {
         session.commit().await?;
         self.progress.set_message("indexes");
         session.restore_indexes().await?;
+        session.analyze().await?;
         session.verify().await?;
         self.progress.finish_and_clear();
         Ok(self.rows)
