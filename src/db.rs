@@ -16,6 +16,9 @@ use std::time::Duration;
 /// without the extra round trip (on SQLite, a hop to the connection's worker thread and back).
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
+/// Statements running at least this long are logged with their text (not their values).
+const SLOW_STATEMENT: Duration = Duration::from_millis(100);
+
 /// A connection pool and the number of statements it has executed.
 #[derive(Clone)]
 pub struct Database {
@@ -72,6 +75,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Database, DbErr> {
     conn.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
         metrics::sql_statement(info.elapsed.as_secs_f64(), info.failed);
+        if info.elapsed >= SLOW_STATEMENT {
+            tracing::warn!(elapsed = ?info.elapsed, sql = %info.statement.sql, "slow SQL statement");
+        }
     });
     Ok(Database { conn, statements })
 }

@@ -6,7 +6,7 @@ use crate::access::Principal;
 use crate::config::ServerSettings;
 use crate::db::Database;
 use crate::graphql::error::classify;
-use crate::graphql::loader::loaders;
+use crate::graphql::loader::{drive, Batches};
 use crate::graphql::GridhubSchema;
 use crate::metrics;
 use async_graphql::ParseRequestError;
@@ -67,10 +67,10 @@ impl IntoResponse for Rejection {
     }
 }
 
-fn with_request_data(request: BatchRequest, state: &AppState) -> BatchRequest {
+fn with_request_data(request: BatchRequest, state: &AppState, batches: &Batches) -> BatchRequest {
     let prepare = |r: async_graphql::Request| {
         r.data(Principal::anonymous())
-            .data(loaders(state.db.conn.clone(), state.batch_window))
+            .data(batches.loaders(state.db.conn.clone(), state.batch_window))
     };
     match request {
         BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
@@ -82,8 +82,9 @@ async fn graphql(
     State(state): State<AppState>,
     request: Result<GraphQLBatchRequest<Rejection>, Rejection>,
 ) -> Response {
+    let batches = Batches::new();
     let request = match request {
-        Ok(request) => with_request_data(request.into_inner(), &state),
+        Ok(request) => with_request_data(request.into_inner(), &state, &batches),
         Err(rejection) => return rejection.into_response(),
     };
     let operation = match &request {
@@ -91,7 +92,7 @@ async fn graphql(
         BatchRequest::Batch(_) => Some("batch".to_string()),
     };
     let started = Instant::now();
-    let mut response = state.schema.execute_batch(request).await;
+    let mut response = drive(state.schema.execute_batch(request), batches).await;
     let had_errors = match &mut response {
         BatchResponse::Single(r) => {
             classify(r);

@@ -26,8 +26,7 @@ query Totals($code: String!) {
 #[tokio::test]
 async fn grid_stats_agree_with_lists_and_cost_one_batch() {
     for backend in backends() {
-        let window = |s: &mut gridhub::config::Settings| s.graphql.batch_window_micros = 20_000;
-        let hub = Hub::start_with(backend, 400, window).await;
+        let hub = Hub::start(backend, 400).await;
         let street = hub
             .data(
                 "{ grids(filter: {levels: [STREET]}) { nodes { code } } }",

@@ -48,10 +48,7 @@ query Nested($code: String!, $first: Int!) {
 #[tokio::test]
 async fn nested_query_costs_the_same_statements_at_any_page_size() {
     for backend in backends() {
-        // A wide batch window keeps the count exact on a loaded machine; the default only
-        // risks splitting a batch in two, never a statement per row.
-        let window = |s: &mut gridhub::config::Settings| s.graphql.batch_window_micros = 20_000;
-        let hub = Hub::start_with(backend, PERSONS, window).await;
+        let hub = Hub::start(backend, PERSONS).await;
         let code = a_community_code(&hub).await;
         let mut costs = Vec::new();
         for first in [5, 20] {

@@ -9,6 +9,8 @@
 use super::error::{internal, OrInternal};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Error, Result};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, PostgresQueryBuilder, Query, SelectStatement, UnionType,
 };
@@ -17,13 +19,19 @@ use sea_orm::{
     ModelTrait, QueryFilter, Value,
 };
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Context as TaskContext;
+use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// SQLite allows 500 terms in a compound select; stay well below.
-const UNION_CHUNK: usize = 100;
+pub(super) const UNION_CHUNK: usize = 100;
 const BATCH_KEY: &str = "batch_key";
 
 /// Runs the batched statements of one request.
@@ -34,9 +42,99 @@ pub struct DbLoader {
 /// The per-request DataLoader over [`DbLoader`].
 pub type Loaders = DataLoader<DbLoader>;
 
-/// A fresh DataLoader for one request that gathers keys for `window` before each batch.
-pub fn loaders(db: DatabaseConnection, window: Duration) -> Loaders {
-    DataLoader::new(DbLoader { db }, tokio::spawn).delay(window)
+/// The batches a request's DataLoaders started, waiting to be run by [`drive`].
+pub struct Batches {
+    sender: UnboundedSender<BoxFuture<'static, ()>>,
+    started: UnboundedReceiver<BoxFuture<'static, ()>>,
+}
+
+impl Batches {
+    /// No batches yet.
+    pub fn new() -> Self {
+        let (sender, started) = unbounded_channel();
+        Batches { sender, started }
+    }
+
+    /// A fresh DataLoader whose batches run inside [`drive`] (after gathering keys for `window`,
+    /// when it is not zero).
+    pub fn loaders(&self, db: DatabaseConnection, window: Duration) -> Loaders {
+        let sender = self.sender.clone();
+        let spawner = move |batch| {
+            let _ = sender.send(batch);
+        };
+        DataLoader::new(DbLoader { db }, spawner).delay(window)
+    }
+}
+
+impl Default for Batches {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs `request` and the DataLoader batches it starts on the same task. A batch is first polled
+/// only once `request` has gone as far as it can without data, so it holds every key of that
+/// resolver pass, with no timer and no hop to another thread.
+pub async fn drive<F: Future>(request: F, mut batches: Batches) -> F::Output {
+    let mut request = std::pin::pin!(request);
+    let mut running = FuturesUnordered::new();
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = poll_until_waiting(request.as_mut(), cx) {
+            return Poll::Ready(output);
+        }
+        loop {
+            while let Poll::Ready(Some(batch)) = batches.started.poll_recv(cx) {
+                running.push(batch);
+            }
+            if !matches!(running.poll_next_unpin(cx), Poll::Ready(Some(()))) {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await
+}
+
+/// Most polls in a row given to a request that keeps yielding (waking itself) before its
+/// batches run anyway.
+const MAX_YIELDS: usize = 64;
+
+/// Polls `request` again while it yields (lists of many items are resolved a few at a time,
+/// each slice ending with a wake of its own), so that it stops only to wait for data.
+fn poll_until_waiting<F: Future>(
+    mut request: Pin<&mut F>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<F::Output> {
+    for _ in 0..MAX_YIELDS {
+        let noting = Arc::new(NotingWaker {
+            woken: AtomicBool::new(false),
+            inner: cx.waker().clone(),
+        });
+        let waker = Waker::from(noting.clone());
+        if let Poll::Ready(output) = request.as_mut().poll(&mut TaskContext::from_waker(&waker)) {
+            return Poll::Ready(output);
+        }
+        if !noting.woken.load(Ordering::Relaxed) {
+            return Poll::Pending;
+        }
+    }
+    Poll::Pending
+}
+
+/// A waker that notes that it was woken and passes the wake on.
+struct NotingWaker {
+    woken: AtomicBool,
+    inner: Waker,
+}
+
+impl Wake for NotingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Relaxed);
+        self.inner.wake_by_ref();
+    }
 }
 
 /// Rows of `E` whose integer `column` equals `value`.
@@ -243,7 +341,8 @@ fn union_of_counts(statements: &[&SelectStatement]) -> SelectStatement {
     union_all(statements.iter().enumerate().map(part))
 }
 
-fn union_all(mut parts: impl Iterator<Item = SelectStatement>) -> SelectStatement {
+/// The statements joined by `UNION ALL` (at least one).
+pub(super) fn union_all(mut parts: impl Iterator<Item = SelectStatement>) -> SelectStatement {
     let mut first = parts.next().expect("a batch has at least one key");
     for part in parts {
         first.union(UnionType::All, part);

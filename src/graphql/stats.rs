@@ -1,20 +1,19 @@
 //! Counts over a grid's subtree for dashboards: population, households, open and overdue events.
-//! Every count a request asks for, over however many grids, is answered by one SQL statement:
-//! a `GROUP BY` over the grid closure per kind of count, joined by `UNION ALL`. Population and
+//! Every count a request asks for, over however many grids, is answered by one SQL statement
+//! (up to 100 counts; more take one statement per hundred): one small select per count, its
+//! subtree taken from the grid closure, joined by `UNION ALL`. Population and
 //! households sum the per-grid tallies (`crate::tally`), so their cost grows with the number of
 //! grids in the subtree, not with the number of persons; open and overdue events are counted
 //! live (the loop keeps them few).
 
 use super::error::OrInternal;
 use super::event::OPEN;
-use super::loader::{DbLoader, Loaders};
+use super::loader::{union_all, DbLoader, Loaders, UNION_CHUNK};
 use crate::entity::{event, grid_closure, grid_tally};
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Error, Object, Result};
 use chrono::Utc;
-use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, IntoColumnRef, IntoIden, Query, SelectStatement, UnionType,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, IntoIden, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait};
 use std::collections::HashMap;
 
@@ -47,83 +46,75 @@ pub struct StatKey {
     pub grid_id: i64,
 }
 
-fn ancestor() -> Expr {
-    Expr::col((grid_closure::Entity, grid_closure::Column::AncestorId))
-}
-
-/// `SELECT stat, ancestor_id, COUNT(*) FROM table JOIN grid_closure … GROUP BY ancestor_id`.
-fn grouped(
-    stat: Stat,
+/// `FROM grid_closure JOIN table ON column = descendant_id WHERE ancestor_id = grid`: the
+/// rows of `table` in the subtree of one grid, walked from the closure (an equality on the
+/// closure's leading column keeps both databases' planners on that path).
+fn from_subtree(
+    select: &mut SelectStatement,
     table: impl IntoIden,
-    grid_column: impl IntoColumnRef,
-    grids: &[i64],
-) -> SelectStatement {
-    aggregated(stat, Expr::cust("COUNT(*)"), table, grid_column, grids)
+    column: impl IntoColumnRef,
+    grid: i64,
+) {
+    let link = |column| Expr::col((grid_closure::Entity, column));
+    select
+        .from(grid_closure::Entity)
+        .inner_join(
+            table,
+            Expr::col(column).equals((grid_closure::Entity, grid_closure::Column::DescendantId)),
+        )
+        .and_where(link(grid_closure::Column::AncestorId).eq(grid));
 }
 
-/// Like [`grouped`], summing a tally column of `grid_tallies` instead of counting rows.
-fn summed(stat: Stat, column: grid_tally::Column, grids: &[i64]) -> SelectStatement {
-    let sum = Expr::col((grid_tally::Entity, column))
-        .sum()
-        .cast_as(Alias::new("BIGINT"));
-    aggregated(
-        stat,
-        sum,
+/// A 64-bit literal on every database (part of the statement's text, which stays the same for
+/// every request of the same shape, so that its prepared form is reused).
+fn literal(n: i64) -> Expr {
+    Expr::cust(format!("CAST({n} AS BIGINT)"))
+}
+
+/// The sum of a tally column over the subtree (0 for a subtree without tallies).
+fn tallied(select: &mut SelectStatement, column: grid_tally::Column, grid: i64) {
+    let sum = Expr::col((grid_tally::Entity, column)).sum().if_null(0);
+    select.expr_as(sum.cast_as(Alias::new("BIGINT")), Alias::new("n"));
+    from_subtree(
+        select,
         grid_tally::Entity,
         (grid_tally::Entity, grid_tally::Column::GridId),
-        grids,
-    )
+        grid,
+    );
 }
 
-/// `SELECT stat, ancestor_id, aggregate FROM table JOIN grid_closure … GROUP BY ancestor_id`.
-fn aggregated(
-    stat: Stat,
-    aggregate: Expr,
-    table: impl IntoIden,
-    grid_column: impl IntoColumnRef,
-    grids: &[i64],
-) -> SelectStatement {
-    let index = ALL.iter().position(|s| *s == stat).unwrap_or_default();
-    Query::select()
+/// The open events of the subtree, counted.
+fn open_events(select: &mut SelectStatement, grid: i64) {
+    select.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
+    from_subtree(
+        select,
+        event::Entity,
+        (event::Entity, event::Column::GridId),
+        grid,
+    );
+    select.and_where(event::Column::Status.is_in(OPEN));
+}
+
+/// `SELECT stat, grid, n FROM …`: one count, as one part of the batch's `UNION ALL`.
+fn statement(key: StatKey) -> SelectStatement {
+    let index = ALL.iter().position(|s| *s == key.stat).unwrap_or_default();
+    let mut select = Query::select();
+    select
+        .expr_as(literal(index as i64), Alias::new("stat"))
         .expr_as(
-            Expr::cust(format!("CAST({index} AS BIGINT)")),
-            Alias::new("stat"),
-        )
-        .expr_as(ancestor(), Alias::new("grid"))
-        .expr_as(aggregate, Alias::new("n"))
-        .from(table)
-        .inner_join(
-            grid_closure::Entity,
-            Expr::col((grid_closure::Entity, grid_closure::Column::DescendantId))
-                .equals(grid_column),
-        )
-        .and_where(ancestor().is_in(grids.iter().copied()))
-        .group_by_col((grid_closure::Entity, grid_closure::Column::AncestorId))
-        .to_owned()
-}
-
-fn statement(stat: Stat, grids: &[i64]) -> SelectStatement {
-    match stat {
-        Stat::Population => summed(stat, grid_tally::Column::Population, grids),
-        Stat::Households => summed(stat, grid_tally::Column::Households, grids),
-        Stat::OpenEvents => grouped(
-            stat,
-            event::Entity,
-            (event::Entity, event::Column::GridId),
-            grids,
-        )
-        .and_where(event::Column::Status.is_in(OPEN))
-        .to_owned(),
-        Stat::OverdueEvents => grouped(
-            stat,
-            event::Entity,
-            (event::Entity, event::Column::GridId),
-            grids,
-        )
-        .and_where(event::Column::Status.is_in(OPEN))
-        .and_where(event::Column::ResolveBy.lt(Utc::now()))
-        .to_owned(),
+            Expr::val(key.grid_id).cast_as(Alias::new("BIGINT")),
+            Alias::new("grid"),
+        );
+    match key.stat {
+        Stat::Population => tallied(&mut select, grid_tally::Column::Population, key.grid_id),
+        Stat::Households => tallied(&mut select, grid_tally::Column::Households, key.grid_id),
+        Stat::OpenEvents => open_events(&mut select, key.grid_id),
+        Stat::OverdueEvents => {
+            open_events(&mut select, key.grid_id);
+            select.and_where(event::Column::ResolveBy.lt(Utc::now()));
+        }
     }
+    select
 }
 
 impl Loader<StatKey> for DbLoader {
@@ -131,23 +122,16 @@ impl Loader<StatKey> for DbLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[StatKey]) -> Result<HashMap<StatKey, i64>, Error> {
-        let mut wanted: HashMap<Stat, Vec<i64>> = HashMap::new();
-        for key in keys {
-            wanted.entry(key.stat).or_default().push(key.grid_id);
-        }
-        let mut parts = wanted.iter().map(|(stat, grids)| statement(*stat, grids));
-        let mut union = parts.next().expect("a batch has at least one key");
-        for part in parts {
-            union.union(UnionType::All, part);
-        }
-        let rows = self.db.query_all(&union).await.or_internal()?;
         let mut counts: HashMap<StatKey, i64> = keys.iter().map(|k| (*k, 0)).collect();
-        for row in rows {
-            let stat: i64 = row.try_get("", "stat").or_internal()?;
-            let grid_id: i64 = row.try_get("", "grid").or_internal()?;
-            let n: i64 = row.try_get("", "n").or_internal()?;
-            let stat = ALL[usize::try_from(stat).unwrap_or_default().min(ALL.len() - 1)];
-            counts.insert(StatKey { stat, grid_id }, n);
+        for chunk in keys.chunks(UNION_CHUNK) {
+            let union = union_all(chunk.iter().map(|key| statement(*key)));
+            for row in self.db.query_all(&union).await.or_internal()? {
+                let stat: i64 = row.try_get("", "stat").or_internal()?;
+                let grid_id: i64 = row.try_get("", "grid").or_internal()?;
+                let n: i64 = row.try_get("", "n").or_internal()?;
+                let stat = ALL[usize::try_from(stat).unwrap_or_default().min(ALL.len() - 1)];
+                counts.insert(StatKey { stat, grid_id }, n);
+            }
         }
         Ok(counts)
     }
