@@ -13,7 +13,7 @@ use super::organization::{self, Organization, OrganizationConnection, Organizati
 use super::person::{self, PersonConnection, PersonFilter};
 use super::place::{self, PlaceConnection, PlaceFilter};
 use super::relations::{DualRegistration, GridStaff};
-use super::scope::within_grid;
+use super::scope::{closure_with_ancestors, within_grid};
 use super::stats::GridStats;
 use super::volunteer::{self, VolunteerActivityConnection, VolunteerActivityFilter};
 use crate::entity::vocabulary::{GridKind, GridLevel, OrganizationKind};
@@ -24,7 +24,7 @@ use crate::entity::{
 };
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Error, InputObject, Object, Result, ID};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, QueryFilter};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,15 +54,9 @@ impl Loader<AncestorsOf> for DbLoader {
         keys: &[AncestorsOf],
     ) -> Result<HashMap<AncestorsOf, Self::Value>, Self::Error> {
         let link = |column| Expr::col((grid_closure::Entity, column));
-        let select = Query::select()
+        let select = closure_with_ancestors()
             .columns(grid::Column::iter().map(|c| (grid::Entity, c)))
             .column((grid_closure::Entity, grid_closure::Column::DescendantId))
-            .from(grid_closure::Entity)
-            .inner_join(
-                grid::Entity,
-                Expr::col((grid::Entity, grid::Column::Id))
-                    .equals((grid_closure::Entity, grid_closure::Column::AncestorId)),
-            )
             .and_where(link(grid_closure::Column::DescendantId).is_in(keys.iter().map(|k| k.0)))
             .and_where(link(grid_closure::Column::Depth).gt(0))
             .order_by(

@@ -17,15 +17,22 @@ fn descendants_of(grid_id: i64) -> SelectStatement {
         .to_owned()
 }
 
-fn descendants_of_code(code: &str) -> SelectStatement {
+/// `FROM grid_closure JOIN grids ON grids.id = grid_closure.ancestor_id`: closure links with
+/// their ancestor grid, to select from.
+pub fn closure_with_ancestors() -> SelectStatement {
     Query::select()
-        .column((grid_closure::Entity, grid_closure::Column::DescendantId))
         .from(grid_closure::Entity)
         .inner_join(
             grid::Entity,
             Expr::col((grid::Entity, grid::Column::Id))
                 .equals((grid_closure::Entity, grid_closure::Column::AncestorId)),
         )
+        .to_owned()
+}
+
+fn descendants_of_code(code: &str) -> SelectStatement {
+    closure_with_ancestors()
+        .column((grid_closure::Entity, grid_closure::Column::DescendantId))
         .and_where(Expr::col((grid::Entity, grid::Column::Code)).eq(code))
         .to_owned()
 }
