@@ -158,3 +158,31 @@ async fn tallies_match_the_rows_and_are_rebuilt_for_a_database_without_them() {
         assert_eq!(district_tallies(&hub).await, (300, heads), "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn stats_of_many_grids_at_once_add_up_to_the_district() {
+    for backend in backends() {
+        let hub = Hub::start(backend, 400).await;
+        let query = "{ grids(filter: {levels: [MICRO_GRID]}, first: 100) {
+            totalCount nodes { stats { population openEvents } } }
+            district: grids(filter: {levels: [DISTRICT]}) {
+            nodes { stats { population openEvents } } } }";
+        let data = hub.data(query, json!({})).await;
+        let nodes = data["grids"]["nodes"].as_array().unwrap();
+        assert!(nodes.len() > 32, "{backend:?}: {} micro-grids", nodes.len());
+        assert_eq!(data["grids"]["totalCount"], nodes.len(), "{backend:?}");
+        let district = &data["district"]["nodes"][0]["stats"];
+        for field in ["population", "openEvents"] {
+            let sum: i64 = nodes
+                .iter()
+                .map(|n| n["stats"][field].as_i64().unwrap())
+                .sum();
+            assert_eq!(
+                district[field].as_i64().unwrap(),
+                sum,
+                "{backend:?}: {field}"
+            );
+        }
+        assert_eq!(district["population"], 400, "{backend:?}");
+    }
+}

@@ -1,7 +1,7 @@
 //! Counts over a grid's subtree for dashboards: population, households, open and overdue events.
-//! Every count a request asks for, over however many grids, is answered by one SQL statement
-//! (up to 100 counts; more take one statement per hundred): one small select per count, its
-//! subtree taken from the grid closure, joined by `UNION ALL`. Population and
+//! Every count a request asks for, over however many grids, is answered by one SQL statement:
+//! per kind of count and per few grids a `GROUP BY` over the grid closure, the parts joined by
+//! `UNION ALL`. Population and
 //! households sum the per-grid tallies (`crate::tally`), so their cost grows with the number of
 //! grids in the subtree, not with the number of persons; open and overdue events are counted
 //! live (the loop keeps them few).
@@ -46,71 +46,71 @@ pub struct StatKey {
     pub grid_id: i64,
 }
 
-/// `FROM grid_closure JOIN table ON column = descendant_id WHERE ancestor_id = grid`: the
-/// rows of `table` in the subtree of one grid, walked from the closure (an equality on the
-/// closure's leading column keeps both databases' planners on that path).
-fn from_subtree(
+/// Most grids one part of the batch counts. Few grids per part keep both databases' planners
+/// walking from the closure (SQLite, without statistics, turns to scanning the events once an
+/// `IN` list of ancestors grows past about 25), while few parts keep PostgreSQL's planning short.
+const GRIDS_PER_PART: usize = 16;
+
+/// `FROM grid_closure JOIN table ON column = descendant_id WHERE ancestor_id IN (grids)
+/// … GROUP BY ancestor_id`: the rows of `table` in the subtrees of `grids`, walked from the
+/// closure, one group per grid.
+fn from_subtrees(
     select: &mut SelectStatement,
     table: impl IntoIden,
     column: impl IntoColumnRef,
-    grid: i64,
+    grids: &[i64],
 ) {
-    let link = |column| Expr::col((grid_closure::Entity, column));
+    let ancestor = (grid_closure::Entity, grid_closure::Column::AncestorId);
     select
+        .expr_as(Expr::col(ancestor), Alias::new("grid"))
         .from(grid_closure::Entity)
         .inner_join(
             table,
             Expr::col(column).equals((grid_closure::Entity, grid_closure::Column::DescendantId)),
         )
-        .and_where(link(grid_closure::Column::AncestorId).eq(grid));
+        .and_where(Expr::col(ancestor).is_in(grids.iter().copied()))
+        .group_by_col(ancestor);
 }
 
-/// A 64-bit literal on every database (part of the statement's text, which stays the same for
-/// every request of the same shape, so that its prepared form is reused).
-fn literal(n: i64) -> Expr {
-    Expr::cust(format!("CAST({n} AS BIGINT)"))
-}
-
-/// The sum of a tally column over the subtree (0 for a subtree without tallies).
-fn tallied(select: &mut SelectStatement, column: grid_tally::Column, grid: i64) {
-    let sum = Expr::col((grid_tally::Entity, column)).sum().if_null(0);
+/// The sum of a tally column over each subtree.
+fn tallied(select: &mut SelectStatement, column: grid_tally::Column, grids: &[i64]) {
+    let sum = Expr::col((grid_tally::Entity, column)).sum();
     select.expr_as(sum.cast_as(Alias::new("BIGINT")), Alias::new("n"));
-    from_subtree(
+    from_subtrees(
         select,
         grid_tally::Entity,
         (grid_tally::Entity, grid_tally::Column::GridId),
-        grid,
+        grids,
     );
 }
 
-/// The open events of the subtree, counted.
-fn open_events(select: &mut SelectStatement, grid: i64) {
+/// The open events of each subtree, counted.
+fn open_events(select: &mut SelectStatement, grids: &[i64]) {
     select.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
-    from_subtree(
+    from_subtrees(
         select,
         event::Entity,
         (event::Entity, event::Column::GridId),
-        grid,
+        grids,
     );
     select.and_where(event::Column::Status.is_in(OPEN));
 }
 
-/// `SELECT stat, grid, n FROM …`: one count, as one part of the batch's `UNION ALL`.
-fn statement(key: StatKey) -> SelectStatement {
-    let index = ALL.iter().position(|s| *s == key.stat).unwrap_or_default();
+/// `SELECT stat, grid, n FROM … GROUP BY grid`: one kind of count over a few grids, as one part
+/// of the batch's `UNION ALL`.
+fn statement(stat: Stat, grids: &[i64]) -> SelectStatement {
+    let index = ALL.iter().position(|s| *s == stat).unwrap_or_default();
     let mut select = Query::select();
-    select
-        .expr_as(literal(index as i64), Alias::new("stat"))
-        .expr_as(
-            Expr::val(key.grid_id).cast_as(Alias::new("BIGINT")),
-            Alias::new("grid"),
-        );
-    match key.stat {
-        Stat::Population => tallied(&mut select, grid_tally::Column::Population, key.grid_id),
-        Stat::Households => tallied(&mut select, grid_tally::Column::Households, key.grid_id),
-        Stat::OpenEvents => open_events(&mut select, key.grid_id),
+    select.expr_as(
+        Expr::cust(format!("CAST({index} AS BIGINT)")),
+        Alias::new("stat"),
+    );
+    match stat {
+        Stat::Population => tallied(&mut select, grid_tally::Column::Population, grids),
+        Stat::Households => tallied(&mut select, grid_tally::Column::Households, grids),
+        Stat::OpenEvents => open_events(&mut select, grids),
         Stat::OverdueEvents => {
-            open_events(&mut select, key.grid_id);
+            open_events(&mut select, grids);
             select.and_where(event::Column::ResolveBy.lt(Utc::now()));
         }
     }
@@ -122,9 +122,21 @@ impl Loader<StatKey> for DbLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[StatKey]) -> Result<HashMap<StatKey, i64>, Error> {
+        let mut wanted: HashMap<Stat, Vec<i64>> = HashMap::new();
+        for key in keys {
+            wanted.entry(key.stat).or_default().push(key.grid_id);
+        }
+        let parts: Vec<SelectStatement> = wanted
+            .iter()
+            .flat_map(|(stat, grids)| {
+                grids
+                    .chunks(GRIDS_PER_PART)
+                    .map(|chunk| statement(*stat, chunk))
+            })
+            .collect();
         let mut counts: HashMap<StatKey, i64> = keys.iter().map(|k| (*k, 0)).collect();
-        for chunk in keys.chunks(UNION_CHUNK) {
-            let union = union_all(chunk.iter().map(|key| statement(*key)));
+        for chunk in parts.chunks(UNION_CHUNK) {
+            let union = union_all(chunk.iter().cloned());
             for row in self.db.query_all(&union).await.or_internal()? {
                 let stat: i64 = row.try_get("", "stat").or_internal()?;
                 let grid_id: i64 = row.try_get("", "grid").or_internal()?;
