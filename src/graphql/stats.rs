@@ -1,10 +1,9 @@
 //! Counts over a grid's subtree for dashboards: population, households, open and overdue events.
 //! Every count a request asks for, over however many grids, is answered by one SQL statement:
 //! per kind of count and per few grids a `GROUP BY` over the grid closure, the parts joined by
-//! `UNION ALL`. Population and
-//! households sum the per-grid tallies (`crate::tally`), so their cost grows with the number of
-//! grids in the subtree, not with the number of persons; open and overdue events are counted
-//! live (the loop keeps them few).
+//! `UNION ALL`. Population and households sum the per-grid tallies (`crate::tally`), so their
+//! cost grows with the number of grids in the subtree, not with the number of persons; open and
+//! overdue events are counted live (the loop keeps them few).
 
 use super::error::OrInternal;
 use super::event::OPEN;
