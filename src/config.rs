@@ -18,6 +18,12 @@ pub struct Settings {
     pub seed: SeedSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Authentication of callers: API keys and JWT bearer tokens.
+    pub auth: AuthSettings,
+    /// Access policy: roles, production mode.
+    pub access: AccessSettings,
+    /// The tamper-evident audit log.
+    pub audit: AuditSettings,
 }
 
 /// HTTP server settings.
@@ -77,6 +83,42 @@ pub struct LogSettings {
     pub format: String,
 }
 
+/// Authentication of callers. Authentication is configured when `required` is true or a JWT key
+/// is set; until then requests without credentials act as the anonymous development principal.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Every request must carry an API key or a bearer token.
+    pub required: bool,
+    /// Shared secret of HS256 staff tokens (empty: HS256 tokens are not accepted).
+    pub jwt_hs256_secret: String,
+    /// PEM file with the RSA public key of RS256 staff tokens (empty: not accepted).
+    pub jwt_rs256_public_key_file: String,
+    /// Required `iss` claim of tokens (empty: not checked).
+    pub jwt_issuer: String,
+    /// Required `aud` claim of tokens (empty: not checked).
+    pub jwt_audience: String,
+}
+
+/// Access policy.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessSettings {
+    /// TOML file with the roles (empty: the built-in policy, see `src/access/policy.toml`).
+    pub policy_file: String,
+    /// Production mode: introspection only for roles that allow it.
+    pub production: bool,
+}
+
+/// The tamper-evident audit log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// Secret key of the chain's HMAC (empty: a development key, and a warning at start).
+    pub key: String,
+    /// Most entries written in one transaction.
+    pub batch_size: usize,
+    /// How long the writer gathers entries before it writes, in milliseconds.
+    pub flush_interval_millis: u64,
+}
+
 const DEFAULTS: &str = r#"
 [server]
 listen = "127.0.0.1:8080"
@@ -103,6 +145,22 @@ persons_on_first_start = 5000
 [log]
 filter = "info"
 format = "text"
+
+[auth]
+required = false
+jwt_hs256_secret = ""
+jwt_rs256_public_key_file = ""
+jwt_issuer = ""
+jwt_audience = ""
+
+[access]
+policy_file = ""
+production = false
+
+[audit]
+key = ""
+batch_size = 500
+flush_interval_millis = 50
 "#;
 
 impl Settings {

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod layout;
 mod m20261123_000001_one_network;
 mod m20261124_000001_grid_tallies;
+mod m20261124_000002_access;
 
 /// Runs every gridhub migration in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_one_network::Migration),
             Box::new(m20261124_000001_grid_tallies::Migration),
+            Box::new(m20261124_000002_access::Migration),
         ]
     }
 }

@@ -16,9 +16,7 @@ pub enum SensitiveField {
 
 /// Whether `principal` sees `field` in full.
 fn sees_in_full(principal: &Principal, _field: SensitiveField) -> bool {
-    match principal.kind {
-        PrincipalKind::AnonymousDevelopment => false,
-    }
+    principal.kind != PrincipalKind::AnonymousDevelopment
 }
 
 /// The value of `field` as `principal` may see it.

@@ -1,28 +1,53 @@
-//! The principal a request acts as. Until authentication is configured there is only the
-//! anonymous development principal, which sees personal identifiers masked.
+//! The principal a request acts as: who calls (an API key of a department system or service
+//! account, a staff member's token, or the anonymous development principal while no
+//! authentication is configured), in which role, for which department and grid subtree, and for
+//! what stated purpose.
 
-/// What kind of caller a principal is.
+/// How the caller proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrincipalKind {
-    /// No credentials: a developer exploring the embedded default. Sees identifiers masked.
+    /// No credentials while authentication is not configured: a developer exploring the
+    /// embedded default.
     AnonymousDevelopment,
+    /// An API key of a department system or service account.
+    ApiKey,
+    /// A staff member's JWT bearer token.
+    Token,
 }
 
 /// The caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// Stable name of the caller, written to logs.
+    /// Stable name of the caller (key name or token subject), written to logs and the audit log.
     pub subject: String,
-    /// What kind of caller it is.
+    /// How the caller proved who it is.
     pub kind: PrincipalKind,
+    /// Name of a role of the access policy, e.g. `grid_worker`.
+    pub role: String,
+    /// Department code (`police`, `civil_affairs`, `property`, `party`) the caller acts for.
+    pub department: Option<String>,
+    /// Code of the grid whose subtree bounds what the caller sees; `None` for the whole hub.
+    pub grid_scope: Option<String>,
+    /// Stated purpose of the request (`X-Purpose`, or the token's `purpose` claim).
+    pub purpose: Option<String>,
+    /// Case reference the request serves (`X-Case-Id`, or the token's `case_id` claim).
+    pub case_id: Option<String>,
 }
 
+/// Role of the anonymous development principal.
+pub const ANONYMOUS_ROLE: &str = "anonymous";
+
 impl Principal {
-    /// The anonymous development principal.
+    /// The anonymous development principal: the whole hub, identifiers masked.
     pub fn anonymous() -> Principal {
         Principal {
             subject: "anonymous".to_string(),
             kind: PrincipalKind::AnonymousDevelopment,
+            role: ANONYMOUS_ROLE.to_string(),
+            department: None,
+            grid_scope: None,
+            purpose: None,
+            case_id: None,
         }
     }
 }

@@ -1,5 +1,8 @@
 //! sea-orm entities, one file per table. Closed sets of values live in `vocabulary`.
 
+pub mod api_key;
+pub mod audit_entry;
+pub mod audit_head;
 pub mod department;
 pub mod dual_registration;
 pub mod event;
@@ -16,7 +19,9 @@ pub mod organization;
 pub mod person;
 pub mod person_tag;
 pub mod place;
+pub mod registered_operation;
 pub mod residence;
+pub mod sharing_request;
 pub mod source_record;
 pub mod vocabulary;
 pub mod volunteer_activity;
