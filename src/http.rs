@@ -2,24 +2,28 @@
 //! and `/metrics` (Prometheus), with a body limit, a request timeout and request tracing. Every GraphQL request
 //! gets a principal and its own DataLoader.
 
-use crate::access::Principal;
+use crate::access::gate::{Admission, Gate, Refusal};
+use crate::access::policy::Policy;
+use crate::access::{Access, Principal};
 use crate::config::ServerSettings;
+use crate::config::Settings;
 use crate::db::Database;
 use crate::graphql::error::classify;
 use crate::graphql::loader::{drive, Batches};
-use crate::graphql::GridhubSchema;
+use crate::graphql::Schemas;
 use crate::metrics;
 use async_graphql::ParseRequestError;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -30,14 +34,31 @@ use tracing::Level;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// The executable schema.
-    pub schema: GridhubSchema,
+    /// The executable schema of each role (limits and introspection differ).
+    pub schemas: Arc<Schemas>,
+    /// Lets principals in.
+    pub gate: Arc<Gate>,
     /// The database pool.
     pub db: Database,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
     /// How long each DataLoader gathers keys before a batch.
     pub batch_window: Duration,
+}
+
+impl AppState {
+    /// Everything the handlers share, for `db` under `settings`.
+    pub fn new(db: Database, settings: &Settings) -> anyhow::Result<AppState> {
+        let policy = Policy::load(&settings.access.policy_file)?;
+        let schemas = Schemas::build(db.clone(), settings, &policy);
+        Ok(AppState {
+            schemas: Arc::new(schemas),
+            gate: Arc::new(Gate::new(db.conn.clone(), policy)),
+            db,
+            metrics: metrics::handle(),
+            batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
+        })
+    }
 }
 
 /// A request that could not be read as GraphQL: answered in GraphQL's error shape with a code.
@@ -67,32 +88,84 @@ impl IntoResponse for Rejection {
     }
 }
 
-fn with_request_data(request: BatchRequest, state: &AppState, batches: &Batches) -> BatchRequest {
-    let prepare = |r: async_graphql::Request| {
-        r.data(Principal::anonymous())
-            .data(batches.loaders(state.db.conn.clone(), state.batch_window))
+/// Gives each request of a call its access and its DataLoader; returns the accesses too, to
+/// read what the requests noted once they ran.
+fn with_request_data(
+    request: BatchRequest,
+    state: &AppState,
+    admission: &Admission,
+    batches: &Batches,
+) -> (BatchRequest, Vec<Arc<Access>>) {
+    let mut accesses = Vec::new();
+    let mut prepare = |r: async_graphql::Request| {
+        let access = Arc::new(admission.access_for(&r.query));
+        let loaders = batches.loaders(
+            state.db.conn.clone(),
+            access.scope.clone(),
+            state.batch_window,
+        );
+        accesses.push(access.clone());
+        r.data(access).data(loaders)
     };
-    match request {
+    let request = match request {
         BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
         BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(prepare).collect()),
+    };
+    (request, accesses)
+}
+
+/// A refused request, answered in GraphQL's error shape with a code and the matching status.
+fn refused(refusal: Refusal) -> Response {
+    let (status, code, message, retry_after) = match refusal {
+        Refusal::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", m, None),
+        Refusal::Forbidden(m) => (StatusCode::FORBIDDEN, "FORBIDDEN", m, None),
+        Refusal::TooManyRequests(secs) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            format!("too many requests: retry after {secs} s"),
+            Some(secs),
+        ),
+        Refusal::Internal => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error".to_string(),
+            None,
+        ),
+    };
+    let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    let mut response = (status, Json(body)).into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    response
 }
 
 async fn graphql(
     State(state): State<AppState>,
+    headers: HeaderMap,
     request: Result<GraphQLBatchRequest<Rejection>, Rejection>,
 ) -> Response {
+    let principal = Principal::anonymous();
+    let admission = match state.gate.admit(principal).await {
+        Ok(admission) => admission,
+        Err(refusal) => return refused(refusal),
+    };
     let batches = Batches::new();
-    let request = match request {
-        Ok(request) => with_request_data(request.into_inner(), &state, &batches),
+    let (request, accesses) = match request {
+        Ok(request) => with_request_data(request.into_inner(), &state, &admission, &batches),
         Err(rejection) => return rejection.into_response(),
     };
+    let schema = state.schemas.for_role(&admission.principal.role);
     let operation = match &request {
         BatchRequest::Single(r) => r.operation_name.clone(),
         BatchRequest::Batch(_) => Some("batch".to_string()),
     };
     let started = Instant::now();
-    let mut response = drive(state.schema.execute_batch(request), batches).await;
+    let mut response = drive(schema.execute_batch(request), batches).await;
+    drop(accesses);
+    let _ = headers;
     let had_errors = match &mut response {
         BatchResponse::Single(r) => {
             classify(r);

@@ -7,7 +7,6 @@ use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
 use gridhub::{db, graphql};
 use std::path::PathBuf;
-use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc keeps memory flat across the many threads of the pools (glibc's per-thread arenas
@@ -93,16 +92,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         seed::seed(&database.conn, &options).await?;
     }
     gridhub::tally::ensure(&database.conn).await?;
-    let schema = graphql::build(database.clone(), &settings.graphql);
-    let app = router(
-        AppState {
-            schema,
-            db: database,
-            metrics: gridhub::metrics::handle(),
-            batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
-        },
-        &settings.server,
-    );
+    let app = router(AppState::new(database, &settings)?, &settings.server);
     let listener = tokio::net::TcpListener::bind(&settings.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

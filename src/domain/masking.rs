@@ -44,6 +44,30 @@ pub fn mask_name(s: &str) -> String {
     })
 }
 
+/// Masks a date `YYYY-MM-DD`, keeping the year (`1985-06-12` → `1985-**-**`); digits after
+/// the first four are hidden whatever the format.
+pub fn mask_date(s: &str) -> String {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    keep_ends(s, 4.min(digits), 0, |c| c.is_ascii_digit())
+}
+
+/// Masks the room number of a dwelling: the digits after the last unit 单元 (or all digits when
+/// there is no unit), so `3号楼2单元502室` → `3号楼2单元***室` and `502室` → `***室`.
+pub fn mask_room(s: &str) -> String {
+    match s.rfind("单元") {
+        Some(at) => {
+            let (head, tail) = s.split_at(at + "单元".len());
+            format!("{head}{}", mask_digits(tail))
+        }
+        None => mask_digits(s),
+    }
+}
+
+/// Hides every digit of `s`, keeping everything else in place.
+pub fn mask_digits(s: &str) -> String {
+    keep_ends(s, 0, 0, char::is_numeric)
+}
+
 /// Replaces the characters for which `counts` holds with [`MASK`], except the first `head` and
 /// the last `tail` of them; other characters are copied unchanged.
 fn keep_ends(s: &str, head: usize, tail: usize, counts: impl Fn(char) -> bool) -> String {
@@ -121,6 +145,23 @@ mod tests {
     #[test]
     fn phone_full_width_digits_are_masked() {
         assert_eq!(mask_phone("１３８１２３４５６７８"), "１３８****５６７８");
+    }
+
+    #[test]
+    fn date_keeps_the_year() {
+        assert_eq!(mask_date("1985-06-12"), "1985-**-**");
+        assert_eq!(mask_date("19850612"), "1985****");
+        assert_eq!(mask_date("85"), "85");
+    }
+
+    #[test]
+    fn room_hides_the_number_after_the_unit() {
+        assert_eq!(mask_room("502室"), "***室");
+        assert_eq!(
+            mask_room("幸福小区3号楼2单元502室"),
+            "幸福小区3号楼2单元***室"
+        );
+        assert_eq!(mask_digits("a1b22"), "a*b**");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! stable and cheap however deep a client pages.
 
 use super::error::bad_input;
+use super::guard;
 use super::loader::{self, CountQuery};
+use crate::access::scope::Scoped;
 use async_graphql::connection::PageInfo;
 use async_graphql::{Context, Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -321,11 +323,19 @@ pub async fn paginate<E, N, P>(
     args: PageArgs,
 ) -> Result<P>
 where
-    E: EntityTrait,
+    E: Scoped,
     E::Model: Sync,
     N: From<E::Model>,
     P: PageOf<N>,
 {
+    let scope = &guard::access(ctx)?.scope;
+    if let Some(kind) = E::KIND {
+        guard::require_reads(ctx, kind)?;
+    }
+    let base = match E::visible_in(scope) {
+        Some(visible) => base.filter(visible),
+        None => base,
+    };
     let limits = *ctx.data::<PageLimits>()?;
     let window = window(args, limits)?;
     let total = TotalCount::new(base.clone().into_query());

@@ -12,6 +12,14 @@ pub enum Code {
     BadUserInput,
     /// The thing asked for does not exist (or is not visible to the caller).
     NotFound,
+    /// The caller's credentials are missing, malformed, revoked or expired.
+    Unauthenticated,
+    /// The caller may not do this, or lacks what it needs (a purpose, a case reference).
+    Forbidden,
+    /// Over the caller's request rate.
+    TooManyRequests,
+    /// The request conflicts with the state of the data (e.g. deciding a decided request).
+    Conflict,
     /// Something failed inside gridhub; details are in the server log.
     Internal,
 }
@@ -22,6 +30,10 @@ impl Code {
         match self {
             Code::BadUserInput => "BAD_USER_INPUT",
             Code::NotFound => "NOT_FOUND",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::TooManyRequests => "TOO_MANY_REQUESTS",
+            Code::Conflict => "CONFLICT",
             Code::Internal => "INTERNAL",
         }
     }
@@ -40,6 +52,11 @@ pub fn bad_input(message: impl Into<String>) -> Error {
 /// A NOT_FOUND error.
 pub fn not_found(message: impl Into<String>) -> Error {
     coded(Code::NotFound, message)
+}
+
+/// A FORBIDDEN error.
+pub fn forbidden(message: impl Into<String>) -> Error {
+    coded(Code::Forbidden, message)
 }
 
 /// Logs `cause` and returns an INTERNAL error that says nothing about it.

@@ -16,6 +16,7 @@ use super::relations::{DualRegistration, GridStaff};
 use super::scope::{closure_with_ancestors, within_grid};
 use super::stats::GridStats;
 use super::volunteer::{self, VolunteerActivityConnection, VolunteerActivityFilter};
+use crate::access::scope::Scoped;
 use crate::entity::vocabulary::{GridKind, GridLevel, OrganizationKind};
 use crate::entity::{
     dual_registration, event as event_entity, grid, grid_closure, grid_staff,
@@ -59,6 +60,7 @@ impl Loader<AncestorsOf> for DbLoader {
             .column((grid_closure::Entity, grid_closure::Column::DescendantId))
             .and_where(link(grid_closure::Column::DescendantId).is_in(keys.iter().map(|k| k.0)))
             .and_where(link(grid_closure::Column::Depth).gt(0))
+            .and_where(grid::Entity::visible_in(&self.scope).unwrap_or(Expr::value(true)))
             .order_by(
                 (grid_closure::Entity, grid_closure::Column::Depth),
                 Order::Desc,
@@ -165,8 +167,14 @@ impl Grid {
     }
 
     /// Counts over this grid's subtree: population, households, open and overdue events.
-    async fn stats(&self) -> GridStats {
-        GridStats { grid_id: self.0.id }
+    /// FORBIDDEN for roles without aggregates.
+    async fn stats(&self, ctx: &Context<'_>) -> Result<GridStats> {
+        let access = super::guard::access(ctx)?;
+        super::guard::require(
+            access.role.aggregates,
+            "this role may not read dashboard statistics",
+        )?;
+        Ok(GridStats { grid_id: self.0.id })
     }
 
     /// Grid staff 网格力量 serving this grid: leader, workers, grid police, building leaders.

@@ -4,11 +4,14 @@
 use super::connection::{paginate, Order, PageArgs};
 use super::event::Event;
 use super::grid::Grid;
+use super::guard::show;
 use super::id::{encode, NodeType};
 use super::loader::{many, maybe, one};
 use super::relations::Residence;
 use super::scope::within_code;
 use super::source_record::{sources_of, SourceRecord};
+use crate::access::field_policy::SensitiveField;
+use crate::domain::masking;
 use crate::entity::vocabulary::{ElementType, HouseKind, HouseUsage};
 use crate::entity::{event, grid, house, residence};
 use async_graphql::{Context, InputObject, Object, Result, ID};
@@ -67,6 +70,18 @@ pub async fn list(
     paginate(ctx, base, &Order::by(house::Column::Id), args).await
 }
 
+impl House {
+    /// `text` with the room number shown as the caller may see it (rooms only).
+    fn room_shown(&self, ctx: &Context<'_>, text: &str) -> Result<String> {
+        if self.0.kind != HouseKind::Room {
+            return Ok(text.to_string());
+        }
+        let field = SensitiveField::RoomNumber;
+        let shown = show(ctx, field, ("house", self.0.id), text)?;
+        Ok(shown.unwrap_or_else(|| masking::mask_room(text)))
+    }
+}
+
 /// A house 房: a compound 小区, building 楼栋, unit 单元 or room 室. Rooms are dwellings; the levels
 /// above group them.
 #[Object]
@@ -81,14 +96,15 @@ impl House {
         self.0.kind
     }
 
-    /// Name at its level, e.g. 3号楼, 2单元, 502室.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Name at its level, e.g. 3号楼, 2单元, 502室. A room's number is masked (`***室`) unless
+    /// the caller may see room numbers in full.
+    async fn name(&self, ctx: &Context<'_>) -> Result<String> {
+        self.room_shown(ctx, &self.0.name)
     }
 
-    /// Full address down to this level.
-    async fn address(&self) -> &str {
-        &self.0.address
+    /// Full address down to this level; a room's number is masked like in `name`.
+    async fn address(&self, ctx: &Context<'_>) -> Result<String> {
+        self.room_shown(ctx, &self.0.address)
     }
 
     /// How a room is used (rooms only).

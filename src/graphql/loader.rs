@@ -7,6 +7,7 @@
 //! - [`CountQuery`]: `totalCount` of a connection; counts of many parents run as one statement.
 
 use super::error::{internal, OrInternal};
+use crate::access::scope::{RowScope, Scoped};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Error, Result};
 use futures_util::future::BoxFuture;
@@ -34,9 +35,10 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 pub(super) const UNION_CHUNK: usize = 100;
 const BATCH_KEY: &str = "batch_key";
 
-/// Runs the batched statements of one request.
+/// Runs the batched statements of one request, inside its row scope.
 pub struct DbLoader {
     pub(super) db: DatabaseConnection,
+    pub(super) scope: RowScope,
 }
 
 /// The per-request DataLoader over [`DbLoader`].
@@ -55,14 +57,14 @@ impl Batches {
         Batches { sender, started }
     }
 
-    /// A fresh DataLoader whose batches run inside [`drive`] (after gathering keys for `window`,
-    /// when it is not zero).
-    pub fn loaders(&self, db: DatabaseConnection, window: Duration) -> Loaders {
+    /// A fresh DataLoader reading rows in `scope`, whose batches run inside [`drive`] (after
+    /// gathering keys for `window`, when it is not zero).
+    pub fn loaders(&self, db: DatabaseConnection, scope: RowScope, window: Duration) -> Loaders {
         let sender = self.sender.clone();
         let spawner = move |batch| {
             let _ = sender.send(batch);
         };
-        DataLoader::new(DbLoader { db }, spawner).delay(window)
+        DataLoader::new(DbLoader { db, scope }, spawner).delay(window)
     }
 }
 
@@ -184,7 +186,7 @@ fn as_i64(value: Value) -> Option<i64> {
 
 impl<E> Loader<ByColumn<E>> for DbLoader
 where
-    E: EntityTrait,
+    E: Scoped,
     E::Model: Sync,
 {
     type Value = Arc<Vec<E::Model>>;
@@ -203,11 +205,11 @@ where
         }
         let mut found: HashMap<ByColumn<E>, Vec<E::Model>> = HashMap::new();
         for (column, values) in grouped.into_values() {
-            let rows = E::find()
-                .filter(column.is_in(values))
-                .all(&self.db)
-                .await
-                .or_internal()?;
+            let mut select = E::find().filter(column.is_in(values));
+            if let Some(visible) = E::visible_in(&self.scope) {
+                select = select.filter(visible);
+            }
+            let rows = select.all(&self.db).await.or_internal()?;
             for row in rows {
                 if let Some(value) = as_i64(row.get(column)) {
                     found
@@ -417,7 +419,7 @@ fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
 /// All rows of `E` with `column = value`, batched with every other such lookup of the request.
 pub async fn many<E>(ctx: &Context<'_>, column: E::Column, value: i64) -> Result<Arc<Vec<E::Model>>>
 where
-    E: EntityTrait,
+    E: Scoped,
     E::Model: Sync,
 {
     let rows = loader(ctx)?
@@ -429,7 +431,7 @@ where
 /// The first row of `E` with `column = value` (use with a unique column such as the id).
 pub async fn one<E>(ctx: &Context<'_>, column: E::Column, value: i64) -> Result<Option<E::Model>>
 where
-    E: EntityTrait,
+    E: Scoped,
     E::Model: Sync,
 {
     Ok(many::<E>(ctx, column, value).await?.first().cloned())
@@ -442,7 +444,7 @@ pub async fn maybe<E>(
     value: Option<i64>,
 ) -> Result<Option<E::Model>>
 where
-    E: EntityTrait,
+    E: Scoped,
     E::Model: Sync,
 {
     match value {

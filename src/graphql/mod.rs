@@ -1,11 +1,13 @@
 //! The GraphQL schema: assembly, per-request data (principal, DataLoaders) and limits. One file
 //! per element type; shared machinery in `loader`, `connection`, `id`, `scope` and `error`.
 
+pub mod break_glass;
 pub mod connection;
 pub mod department;
 pub mod error;
 pub mod event;
 pub mod grid;
+pub mod guard;
 pub mod house;
 pub mod id;
 pub mod loader;
@@ -17,40 +19,92 @@ pub mod place;
 pub mod query;
 pub mod relations;
 pub mod scope;
+pub mod sharing;
 pub mod source_record;
 pub mod stats;
 pub mod volunteer;
 
-use crate::config::GraphqlSettings;
+use crate::access::policy::{Limits, Policy};
+use crate::config::Settings;
 use crate::db::Database;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use break_glass::BreakGlassMutation;
 use connection::PageLimits;
-use query::Query;
+use query::ElementQuery;
+use sharing::{SharingMutation, SharingQuery};
+use std::collections::HashMap;
+
+/// The entry points of the gridhub graph.
+#[derive(MergedObject, Default)]
+pub struct Query(ElementQuery, SharingQuery);
+
+/// The changes gridhub accepts.
+#[derive(MergedObject, Default)]
+pub struct Mutation(SharingMutation, BreakGlassMutation);
 
 /// The gridhub schema.
-pub type GridhubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type GridhubSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Largest number of ids `nodes(ids:)` accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct NodeIdLimit(pub usize);
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-/// The schema over `db`, with the limits of `settings`. Each request adds its principal and a
-/// fresh DataLoader (see `http`).
-pub fn build(db: Database, settings: &GraphqlSettings) -> GridhubSchema {
-    builder()
+/// The schema over `db` with `limits` (unset ones from `settings`), introspection on or off.
+/// Each request adds its access and a fresh DataLoader (see `http`).
+pub fn build(
+    db: Database,
+    settings: &Settings,
+    limits: &Limits,
+    introspection: bool,
+) -> GridhubSchema {
+    let graphql = &settings.graphql;
+    let max_page = limits.max_page_size.unwrap_or(graphql.max_page_size);
+    let mut builder = builder()
         .data(db)
         .data(PageLimits {
-            default_size: settings.default_page_size,
-            max_size: settings.max_page_size,
+            default_size: graphql.default_page_size.min(max_page),
+            max_size: max_page,
         })
-        .data(NodeIdLimit(settings.max_node_ids))
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity)
-        .finish()
+        .data(NodeIdLimit(graphql.max_node_ids))
+        .limit_depth(limits.max_depth.unwrap_or(graphql.max_depth))
+        .limit_complexity(limits.max_complexity.unwrap_or(graphql.max_complexity));
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// One executable schema per role of the policy: the limits and introspection differ.
+pub struct Schemas {
+    by_role: HashMap<String, GridhubSchema>,
+    fallback: GridhubSchema,
+}
+
+impl Schemas {
+    /// A schema for every role of `policy`. In production mode only roles that allow it may
+    /// introspect.
+    pub fn build(db: Database, settings: &Settings, policy: &Policy) -> Schemas {
+        let production = settings.access.production;
+        let by_role = policy
+            .roles()
+            .map(|(name, role)| {
+                let introspection = !production || role.introspection;
+                let schema = build(db.clone(), settings, &role.limits, introspection);
+                (name.clone(), schema)
+            })
+            .collect();
+        let fallback = build(db, settings, &Limits::default(), !production);
+        Schemas { by_role, fallback }
+    }
+
+    /// The schema of `role`.
+    pub fn for_role(&self, role: &str) -> &GridhubSchema {
+        self.by_role.get(role).unwrap_or(&self.fallback)
+    }
 }
 
 /// The schema in SDL, as kept in `schema/schema.graphql`.

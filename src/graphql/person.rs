@@ -2,16 +2,18 @@
 //! events and provenance. Identifiers are shown through the access layer.
 
 use super::connection::{page_complexity, paginate, Order, PageArgs};
+use super::error::forbidden;
 use super::event::{EventConnection, EventInvolvement};
 use super::grid::Grid;
+use super::guard::{self, in_full, show};
 use super::id::{encode, NodeType};
 use super::loader::{many, one};
 use super::relations::{DualRegistration, GridStaff, Membership, Residence};
 use super::scope::within_code;
 use super::source_record::{sources_of, SourceRecord};
 use super::volunteer::VolunteerParticipation;
-use crate::access::field_policy::{reveal, SensitiveField};
-use crate::access::Principal;
+use crate::access::context::{ElementRef, Resolution};
+use crate::access::field_policy::SensitiveField;
 use crate::entity::vocabulary::{ElementType, Gender, PersonTag};
 use crate::entity::{
     dual_registration, event as event_entity, event_involvement, grid, grid_staff, membership,
@@ -121,6 +123,7 @@ pub async fn list(
     args: PageArgs,
 ) -> Result<PersonConnection> {
     let filter = filter.unwrap_or_default();
+    check_tag_filter(ctx, &filter)?;
     let base = person::Entity::find()
         .filter(extra)
         .filter(filter.condition());
@@ -132,6 +135,42 @@ fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
     today.year() - birth.year() - i32::from(!had_birthday)
 }
 
+/// The sensitive field a tag belongs to.
+pub fn tag_field(tag: PersonTag) -> SensitiveField {
+    match tag {
+        PersonTag::KeyPerson => SensitiveField::KeyPersonTag,
+        PersonTag::ElderlyLivingAlone | PersonTag::LowIncome | PersonTag::Disabled => {
+            SensitiveField::WelfareStatus
+        }
+    }
+}
+
+/// FORBIDDEN when the filter selects by a tag the caller may not see in full: the answer would
+/// disclose it.
+fn check_tag_filter(ctx: &Context<'_>, filter: &PersonFilter) -> Result<()> {
+    let access = guard::access(ctx)?;
+    for tag in filter.tags.iter().flatten() {
+        let field = tag_field(*tag);
+        match access.resolution(field) {
+            Resolution::Full => {}
+            Resolution::Denied(why) => return Err(forbidden(why.clone())),
+            _ => {
+                return Err(forbidden(format!(
+                    "filtering by {tag:?} needs the right to see {} in full",
+                    field.name()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Person {
+    fn element(&self) -> ElementRef {
+        ("person", self.0.id)
+    }
+}
+
 /// A person 人: one resident, however many departments report them.
 #[Object]
 impl Person {
@@ -140,15 +179,15 @@ impl Person {
         encode(NodeType::Person, self.0.id)
     }
 
-    /// Resident ID number 公民身份号码 (GB 11643, 18 characters), masked unless the caller may
-    /// see it in full.
-    async fn id_number(&self, ctx: &Context<'_>) -> Result<String> {
-        let principal = ctx.data::<Principal>()?;
-        Ok(reveal(
-            principal,
+    /// Resident ID number 公民身份号码 (GB 11643, 18 characters). Masked (`6502**********123X`)
+    /// unless the caller may see it in full; null when its role may not see it at all.
+    async fn id_number(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        show(
+            ctx,
             SensitiveField::IdNumber,
+            self.element(),
             &self.0.id_number,
-        ))
+        )
     }
 
     /// Full name 姓名.
@@ -161,9 +200,11 @@ impl Person {
         self.0.gender
     }
 
-    /// Date of birth, as encoded in the ID number.
-    async fn birth_date(&self) -> NaiveDate {
-        self.0.birth_date
+    /// Date of birth `YYYY-MM-DD`, as encoded in the ID number. Masked to the year
+    /// (`1985-**-**`) unless the caller may see it in full; null when not shown at all.
+    async fn birth_date(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let date = self.0.birth_date.format("%Y-%m-%d").to_string();
+        show(ctx, SensitiveField::BirthDate, self.element(), &date)
     }
 
     /// Age in whole years today.
@@ -176,14 +217,13 @@ impl Person {
         &self.0.ethnicity
     }
 
-    /// Mobile phone number, masked unless the caller may see it in full.
+    /// Mobile phone number. Masked (`138****5678`) unless the caller may see it in full; null
+    /// when there is none or the caller may not see it at all.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let principal = ctx.data::<Principal>()?;
-        Ok(self
-            .0
-            .phone
-            .as_deref()
-            .map(|p| reveal(principal, SensitiveField::Phone, p)))
+        match self.0.phone.as_deref() {
+            Some(phone) => show(ctx, SensitiveField::Phone, self.element(), phone),
+            None => Ok(None),
+        }
     }
 
     /// Address of household registration 户籍地址.
@@ -201,10 +241,17 @@ impl Person {
         self.0.floating
     }
 
-    /// Care and risk tags (独居老人, 低保户, 残疾人, 重点人员).
+    /// Care and risk tags (独居老人, 低保户, 残疾人, 重点人员). Welfare tags and the key-person
+    /// tag are sensitive: tags the caller may not see in full are left out.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<PersonTag>> {
         let rows = many::<person_tag::Entity>(ctx, person_tag::Column::PersonId, self.0.id).await?;
-        Ok(rows.iter().map(|r| r.tag).collect())
+        let mut shown = Vec::with_capacity(rows.len());
+        for tag in rows.iter().map(|r| r.tag) {
+            if in_full(ctx, tag_field(tag), self.element())? {
+                shown.push(tag);
+            }
+        }
+        Ok(shown)
     }
 
     /// The grid where the person actually lives.

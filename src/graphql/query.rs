@@ -6,6 +6,7 @@ use super::department::Department;
 use super::error::{bad_input, OrInternal};
 use super::event::{self, EventConnection, EventFilter, EventOrder};
 use super::grid::{self, Grid, GridConnection, GridFilter};
+use super::guard;
 use super::house::{self, HouseConnection, HouseFilter};
 use super::id::decode;
 use super::node::{load_node, load_nodes, Node};
@@ -16,6 +17,8 @@ use super::place::{self, PlaceConnection, PlaceFilter};
 use super::scope::grid_id_of;
 use super::volunteer::{self, VolunteerActivityConnection, VolunteerActivityFilter};
 use super::NodeIdLimit;
+use crate::access::policy::Kind;
+use crate::access::scope::Scoped;
 use crate::db::Database;
 use crate::domain::id_number::IdNumber;
 use crate::entity::{department, grid as grid_entity, person as person_entity};
@@ -24,7 +27,8 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// The entry points of the gridhub graph.
-pub struct Query;
+#[derive(Default)]
+pub struct ElementQuery;
 
 async fn check_code(ctx: &Context<'_>, code: Option<&String>) -> Result<()> {
     if let Some(code) = code {
@@ -35,7 +39,7 @@ async fn check_code(ctx: &Context<'_>, code: Option<&String>) -> Result<()> {
 
 /// The entry points of the gridhub graph: the six elements 人 房 地 事 物 组织 on the grid tree.
 #[Object]
-impl Query {
+impl ElementQuery {
     /// Fetches any element by its global id; null when there is no such element.
     async fn node(
         &self,
@@ -114,7 +118,7 @@ impl Query {
     }
 
     /// The person with this resident ID number (18 digits, or an old 15-digit number); null when
-    /// there is none. A malformed number is a BAD_USER_INPUT error saying what is wrong.
+    /// there is none or it lies outside the caller's scope. A malformed number is a BAD_USER_INPUT error saying what is wrong.
     async fn person_by_id_number(
         &self,
         ctx: &Context<'_>,
@@ -122,11 +126,12 @@ impl Query {
     ) -> Result<Option<Person>> {
         let number = IdNumber::parse(&id_number).map_err(|e| bad_input(e.to_string()))?;
         let db = &ctx.data::<Database>()?.conn;
-        let model = person_entity::Entity::find()
-            .filter(person_entity::Column::IdNumber.eq(number.as_str()))
-            .one(db)
-            .await
-            .or_internal()?;
+        let mut select = person_entity::Entity::find()
+            .filter(person_entity::Column::IdNumber.eq(number.as_str()));
+        if let Some(visible) = person_entity::Entity::visible_in(&guard::access(ctx)?.scope) {
+            select = select.filter(visible);
+        }
+        let model = select.one(db).await.or_internal()?;
         Ok(model.map(Person))
     }
 
@@ -271,6 +276,7 @@ impl Query {
 
     /// The departments that bring data into the hub.
     async fn departments(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
+        guard::require_reads(ctx, Kind::Department)?;
         let db = &ctx.data::<Database>()?.conn;
         let rows = department::Entity::find()
             .order_by_asc(department::Column::Id)

@@ -3,10 +3,12 @@
 //! Each side is navigable through a DataLoader.
 
 use super::grid::Grid;
+use super::guard::in_full;
 use super::house::House;
 use super::loader::one;
 use super::organization::Organization;
 use super::person::Person;
+use crate::access::field_policy::SensitiveField;
 use crate::entity::vocabulary::{MembershipRole, PartyCategory, ResidenceRole, StaffRole};
 use crate::entity::{
     dual_registration, grid, grid_staff, house, membership, organization, person, residence,
@@ -87,9 +89,14 @@ impl Membership {
         self.0.party_category
     }
 
-    /// Party-member points balance 积分 (party members only).
-    async fn points(&self) -> Option<i32> {
-        self.0.points
+    /// Party-member points balance 积分 (party members only); null unless the caller may see
+    /// party points in full.
+    async fn points(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        let Some(points) = self.0.points else {
+            return Ok(None);
+        };
+        let element = ("membership", self.0.id);
+        Ok(in_full(ctx, SensitiveField::PartyPoints, element)?.then_some(points))
     }
 
     /// First day of the membership.

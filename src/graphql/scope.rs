@@ -2,20 +2,15 @@
 //! grid closure table, by grid id or by grid code.
 
 use super::error::{bad_input, not_found, OrInternal};
+use super::guard;
+pub use crate::access::scope::within_grid;
+use crate::access::scope::Scoped;
 use crate::db::Database;
 use crate::domain::grid_code;
 use crate::entity::{grid, grid_closure};
 use async_graphql::{Context, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-
-fn descendants_of(grid_id: i64) -> SelectStatement {
-    Query::select()
-        .column(grid_closure::Column::DescendantId)
-        .from(grid_closure::Entity)
-        .and_where(grid_closure::Column::AncestorId.eq(grid_id))
-        .to_owned()
-}
 
 /// `FROM grid_closure JOIN grids ON grids.id = grid_closure.ancestor_id`: closure links with
 /// their ancestor grid, to select from.
@@ -37,24 +32,24 @@ fn descendants_of_code(code: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// `column` names a grid inside the subtree of grid `grid_id`.
-pub fn within_grid(column: impl ColumnTrait, grid_id: i64) -> SimpleExpr {
-    column.in_subquery(descendants_of(grid_id))
-}
-
 /// `column` names a grid inside the subtree of the grid with `code`.
 pub fn within_code(column: impl ColumnTrait, code: &str) -> SimpleExpr {
     column.in_subquery(descendants_of_code(code))
 }
 
-/// Checks that `code` is a well-formed grid code of an existing grid and returns the grid's id.
+/// Checks that `code` is a well-formed grid code of an existing grid inside the caller's scope
+/// (a grid outside looks exactly like a missing one) and returns the grid's id.
 pub async fn grid_id_of(ctx: &Context<'_>, code: &str) -> Result<i64> {
     grid_code::level_of(code).map_err(|e| bad_input(format!("grid code `{code}`: {e}")))?;
     let db = &ctx.data::<Database>()?.conn;
-    grid::Entity::find()
+    let mut select = grid::Entity::find()
         .select_only()
         .column(grid::Column::Id)
-        .filter(grid::Column::Code.eq(code))
+        .filter(grid::Column::Code.eq(code));
+    if let Some(visible) = grid::Entity::visible_in(&guard::access(ctx)?.scope) {
+        select = select.filter(visible);
+    }
+    select
         .into_tuple::<i64>()
         .one(db)
         .await

@@ -2,11 +2,11 @@
 //! (department, source id, received at, raw payload), and every element lists its records.
 
 use super::department::Department;
+use super::guard::show;
 use super::id::{encode, NodeType};
 use super::loader::{many, one};
 use super::node::{load_node, Node};
-use crate::access::field_policy::reveal_payload;
-use crate::access::Principal;
+use crate::access::field_policy::SensitiveField;
 use crate::entity::vocabulary::ElementType;
 use crate::entity::{department, source_record};
 use async_graphql::{Context, Json, Object, Result, ID};
@@ -87,11 +87,13 @@ impl SourceRecord {
         self.0.received_at
     }
 
-    /// The record as received (JSON), with identifiers masked unless the caller may see them.
-    async fn payload(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
-        let principal = ctx.data::<Principal>()?;
-        let raw = serde_json::from_str(&self.0.payload)
-            .unwrap_or(serde_json::Value::String(self.0.payload.clone()));
-        Ok(Json(reveal_payload(principal, raw)))
+    /// The record as received (JSON). ID numbers and phone numbers in it are masked unless the
+    /// caller may see source payloads in full (its own department's records, or an admin).
+    async fn payload(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+        let element = ("source_record", self.0.id);
+        let shown = show(ctx, SensitiveField::SourcePayload, element, &self.0.payload)?;
+        Ok(shown.map(|text| {
+            Json(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+        }))
     }
 }

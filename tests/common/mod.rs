@@ -142,13 +142,7 @@ impl Hub {
             };
             seed::seed(&database.conn, &options).await.expect("seed");
         }
-        let schema = gridhub::graphql::build(database.clone(), &settings.graphql);
-        let state = AppState {
-            schema,
-            db: database.clone(),
-            metrics: gridhub::metrics::handle(),
-            batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
-        };
+        let state = AppState::new(database.clone(), &settings).expect("application state");
         let app = router(state, &settings.server);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -180,6 +174,30 @@ impl Hub {
             .expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs `body` to /graphql with extra request headers (e.g. `Authorization`, `X-Purpose`);
+    /// returns the status, the response headers and the JSON body (`Null` when not JSON).
+    pub async fn query_as(
+        &self,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (
+            status,
+            headers,
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     /// POSTs raw bytes to /graphql as JSON; returns the status and the body text.

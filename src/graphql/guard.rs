@@ -1,0 +1,72 @@
+//! The access layer as resolvers use it: the request's [`Access`], sensitive values shown
+//! through it (noting full reads for the audit log), and checks that answer FORBIDDEN.
+
+use super::error::forbidden;
+use crate::access::context::{ElementRef, Resolution};
+use crate::access::field_policy::SensitiveField;
+use crate::access::policy::Kind;
+use crate::access::Access;
+use async_graphql::{Context, Result};
+use std::sync::Arc;
+
+/// The access of the request.
+pub fn access<'a>(ctx: &'a Context<'_>) -> Result<&'a Access> {
+    Ok(ctx.data::<Arc<Access>>()?.as_ref())
+}
+
+/// `value` of `field` of `element` as the request may see it: in full (noted for the audit
+/// log), masked, or not at all; FORBIDDEN when a full read lacks a purpose or case reference.
+pub fn show(
+    ctx: &Context<'_>,
+    field: SensitiveField,
+    element: ElementRef,
+    value: &str,
+) -> Result<Option<String>> {
+    let access = access(ctx)?;
+    match access.resolution(field) {
+        Resolution::Full => {
+            access.note_read(field, element);
+            Ok(Some(value.to_string()))
+        }
+        Resolution::Masked => Ok(field.mask(value)),
+        Resolution::Absent => Ok(None),
+        Resolution::Denied(why) => Err(forbidden(why.clone())),
+    }
+}
+
+/// Whether the request sees `field` of `element` in full (noting the read); FORBIDDEN when it
+/// would but lacks a purpose or case reference. For values with no masked form (tags, points).
+pub fn in_full(ctx: &Context<'_>, field: SensitiveField, element: ElementRef) -> Result<bool> {
+    let access = access(ctx)?;
+    match access.resolution(field) {
+        Resolution::Full => {
+            access.note_read(field, element);
+            Ok(true)
+        }
+        Resolution::Masked | Resolution::Absent => Ok(false),
+        Resolution::Denied(why) => Err(forbidden(why.clone())),
+    }
+}
+
+/// FORBIDDEN unless the role may read rows of `kind`.
+pub fn require_reads(ctx: &Context<'_>, kind: Kind) -> Result<()> {
+    let access = access(ctx)?;
+    if access.scope.reads(kind) {
+        Ok(())
+    } else {
+        Err(forbidden(format!(
+            "the role `{}` may not read {} rows",
+            access.principal.role,
+            kind.name()
+        )))
+    }
+}
+
+/// FORBIDDEN with `message` unless `allowed`.
+pub fn require(allowed: bool, message: &str) -> Result<()> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(forbidden(message))
+    }
+}
