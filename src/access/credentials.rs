@@ -155,7 +155,7 @@ impl Authenticator {
             return Err(AuthError::rejected(format!(
                 "API key {:?} was revoked at {}",
                 row.name,
-                revoked_at.to_rfc3339()
+                revoked_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             )));
         }
         Ok(Principal {
@@ -231,6 +231,170 @@ fn text_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, AuthEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use migrations::{Migrator, MigratorTrait};
+
+    const SECRET: &str = "unit test secret";
+
+    /// A migrated SQLite database in `dir`.
+    async fn fresh(dir: &tempfile::TempDir) -> DatabaseConnection {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        db
+    }
+
+    fn settings(required: bool, secret: &str) -> AuthSettings {
+        AuthSettings {
+            required,
+            jwt_hs256_secret: secret.to_string(),
+            jwt_rs256_public_key_file: String::new(),
+            jwt_issuer: String::new(),
+            jwt_audience: String::new(),
+        }
+    }
+
+    fn police_key() -> NewKey {
+        NewKey {
+            name: "police-sync".to_string(),
+            role: "department".to_string(),
+            department: Some("police".to_string()),
+            grid_code: Some("650203".to_string()),
+        }
+    }
+
+    fn staff_token(purpose: Option<&str>) -> String {
+        let claims = Claims {
+            sub: "li.na".to_string(),
+            role: "grid_worker".to_string(),
+            department: None,
+            grid: Some("650203001".to_string()),
+            exp: chrono::Utc::now().timestamp() as u64 + 600,
+            purpose: purpose.map(str::to_string),
+            case_id: Some("claim-case".to_string()),
+        };
+        issue_hs256(SECRET, &claims, None, None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn without_credentials_a_request_is_anonymous_until_authentication_is_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh(&dir).await;
+        let open = Authenticator::new(db.clone(), &settings(false, "")).unwrap();
+        assert!(!open.configured());
+        let principal = open.authenticate(&HeaderMap::new()).await.unwrap();
+        assert_eq!(principal, Principal::anonymous());
+        for configured in [settings(true, ""), settings(false, SECRET)] {
+            let auth = Authenticator::new(db.clone(), &configured).unwrap();
+            assert!(auth.configured());
+            let error = auth.authenticate(&HeaderMap::new()).await.unwrap_err();
+            assert!(error.message().starts_with("missing credentials"));
+            assert!(!error.is_internal());
+        }
+    }
+
+    #[tokio::test]
+    async fn an_api_key_authenticates_until_it_is_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh(&dir).await;
+        let (row, key) = create_key(&db, police_key()).await.unwrap();
+        assert_eq!(row.key_hash, api_key::hash(&key));
+        assert_eq!(row.key_prefix, api_key::visible_prefix(&key));
+        let auth = Authenticator::new(db.clone(), &settings(false, "")).unwrap();
+        let by_header = headers(&[("x-api-key", &key)]);
+        let principal = auth.authenticate(&by_header).await.unwrap();
+        assert_eq!(principal.subject, "police-sync");
+        assert_eq!(principal.kind, PrincipalKind::ApiKey);
+        assert_eq!(principal.role, "department");
+        assert_eq!(principal.department.as_deref(), Some("police"));
+        assert_eq!(principal.grid_scope.as_deref(), Some("650203"));
+        let by_bearer = headers(&[("authorization", &format!("Bearer {key}"))]);
+        assert_eq!(auth.authenticate(&by_bearer).await.unwrap(), principal);
+
+        revoke_key(&db, "police-sync").await.unwrap();
+        let error = auth.authenticate(&by_header).await.unwrap_err();
+        assert!(error.message().contains("was revoked"), "{error}");
+        assert!(!error.message().contains(&key));
+    }
+
+    #[tokio::test]
+    async fn unknown_and_malformed_keys_are_rejected_even_when_not_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh(&dir).await;
+        let auth = Authenticator::new(db, &settings(false, "")).unwrap();
+        let unknown = api_key::generate().unwrap();
+        let error = auth
+            .authenticate(&headers(&[("x-api-key", &unknown)]))
+            .await
+            .unwrap_err();
+        assert_eq!(error.message(), "unknown API key");
+        let error = auth
+            .authenticate(&headers(&[("x-api-key", "ghk_short")]))
+            .await
+            .unwrap_err();
+        assert!(error.message().starts_with("malformed API key"), "{error}");
+        let error = auth
+            .authenticate(&headers(&[("authorization", "Bearer not-a-jwt")]))
+            .await
+            .unwrap_err();
+        assert!(error.message().starts_with("malformed token"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn purpose_and_case_headers_win_over_token_claims() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh(&dir).await;
+        let auth = Authenticator::new(db, &settings(false, SECRET)).unwrap();
+        let bearer = format!("Bearer {}", staff_token(Some("claim purpose")));
+        let from_claims = auth
+            .authenticate(&headers(&[("authorization", &bearer)]))
+            .await
+            .unwrap();
+        assert_eq!(from_claims.kind, PrincipalKind::Token);
+        assert_eq!(from_claims.purpose.as_deref(), Some("claim purpose"));
+        assert_eq!(from_claims.case_id.as_deref(), Some("claim-case"));
+        let overridden = auth
+            .authenticate(&headers(&[
+                ("authorization", &bearer),
+                ("x-purpose", " header purpose "),
+                ("x-case-id", "H-9"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(overridden.purpose.as_deref(), Some("header purpose"));
+        assert_eq!(overridden.case_id.as_deref(), Some("H-9"));
+        let blank_header = auth
+            .authenticate(&headers(&[("authorization", &bearer), ("x-purpose", "  ")]))
+            .await
+            .unwrap();
+        assert_eq!(blank_header.purpose.as_deref(), Some("claim purpose"));
+    }
+
+    #[tokio::test]
+    async fn key_management_errors_are_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh(&dir).await;
+        create_key(&db, police_key()).await.unwrap();
+        let duplicate = create_key(&db, police_key()).await.unwrap_err();
+        assert!(
+            duplicate.to_string().contains("already exists"),
+            "{duplicate:#}"
+        );
+        let bad = NewKey {
+            department: Some("tax".to_string()),
+            name: "tax-sync".to_string(),
+            ..police_key()
+        };
+        let error = create_key(&db, bad).await.unwrap_err();
+        assert!(error.to_string().contains("unknown department"));
+        let error = revoke_key(&db, "nobody").await.unwrap_err();
+        assert!(error.to_string().contains("no API key is named"));
+        revoke_key(&db, "police-sync").await.unwrap();
+        let error = revoke_key(&db, "police-sync").await.unwrap_err();
+        assert!(error.to_string().contains("already revoked"));
+        let keys = list_keys(&db).await.unwrap();
+        assert_eq!(keys.len(), 1);
+        assert!(keys[0].revoked_at.is_some());
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

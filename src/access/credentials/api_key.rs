@@ -122,7 +122,7 @@ pub async fn revoke_key(db: &DatabaseConnection, name: &str) -> anyhow::Result<a
     if let Some(revoked_at) = row.revoked_at {
         bail!(
             "the API key {name:?} was already revoked at {}",
-            revoked_at.to_rfc3339()
+            revoked_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
     }
     let mut active: api_key::ActiveModel = row.into();
