@@ -56,8 +56,8 @@ impl ReceivedClaims {
             department: self.department,
             grid: self.grid,
             exp: self.exp.ok_or_else(|| missing("exp"))?,
-            purpose: self.purpose,
-            case_id: self.case_id,
+            purpose: trimmed(self.purpose),
+            case_id: trimmed(self.case_id),
         })
     }
 }
@@ -107,13 +107,13 @@ impl TokenVerifier {
     /// A verifier for `settings`; reads and parses the RS256 public key file when one is set.
     pub fn new(settings: &AuthSettings) -> anyhow::Result<TokenVerifier> {
         Ok(TokenVerifier {
-            hs256: non_empty(&settings.jwt_hs256_secret)
+            hs256: configured(&settings.jwt_hs256_secret)
                 .map(|secret| DecodingKey::from_secret(secret.as_bytes())),
-            rs256: non_empty(&settings.jwt_rs256_public_key_file)
+            rs256: configured(&settings.jwt_rs256_public_key_file)
                 .map(read_rsa_public_key)
                 .transpose()?,
-            issuer: non_empty(&settings.jwt_issuer).map(str::to_string),
-            audience: non_empty(&settings.jwt_audience).map(str::to_string),
+            issuer: configured(&settings.jwt_issuer).map(str::to_string),
+            audience: configured(&settings.jwt_audience).map(str::to_string),
         })
     }
 
@@ -187,9 +187,16 @@ impl TokenVerifier {
     }
 }
 
-fn non_empty(value: &str) -> Option<&str> {
-    let value = value.trim();
+/// A setting's value, or `None` when it is the empty string (unset).
+fn configured(value: &str) -> Option<&str> {
     (!value.is_empty()).then_some(value)
+}
+
+/// A free-text claim, trimmed; `None` when blank.
+fn trimmed(value: Option<String>) -> Option<String> {
+    value
+        .map(|text| text.trim().to_string())
+        .filter(|text| !text.is_empty())
 }
 
 fn read_rsa_public_key(path: &str) -> anyhow::Result<DecodingKey> {
@@ -295,6 +302,19 @@ mod tests {
         assert_eq!(principal.grid_scope.as_deref(), Some("650203001"));
         assert_eq!(principal.purpose.as_deref(), Some("home visit"));
         assert_eq!(principal.case_id.as_deref(), Some("C-17"));
+    }
+
+    #[test]
+    fn blank_purpose_and_case_claims_count_as_absent() {
+        let blank = Claims {
+            purpose: Some("  ".to_string()),
+            case_id: Some(" C-18 ".to_string()),
+            ..claims()
+        };
+        let token = issue_hs256(SECRET, &blank, None, None).unwrap();
+        let principal = verifier(&settings()).verify(&token).unwrap();
+        assert_eq!(principal.purpose, None);
+        assert_eq!(principal.case_id.as_deref(), Some("C-18"));
     }
 
     #[test]
