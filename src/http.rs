@@ -2,9 +2,10 @@
 //! and `/metrics` (Prometheus), with a body limit, a request timeout and request tracing. Every GraphQL request
 //! gets a principal and its own DataLoader.
 
+use crate::access::credentials::Authenticator;
 use crate::access::gate::{Admission, Gate, Refusal};
 use crate::access::policy::Policy;
-use crate::access::{Access, Principal};
+use crate::access::Access;
 use crate::config::ServerSettings;
 use crate::config::Settings;
 use crate::db::Database;
@@ -36,6 +37,8 @@ use tracing::Level;
 pub struct AppState {
     /// The executable schema of each role (limits and introspection differ).
     pub schemas: Arc<Schemas>,
+    /// Turns credentials into principals.
+    pub authenticator: Authenticator,
     /// Lets principals in.
     pub gate: Arc<Gate>,
     /// The database pool.
@@ -52,6 +55,7 @@ impl AppState {
         let policy = Policy::load(&settings.access.policy_file)?;
         let schemas = Schemas::build(db.clone(), settings, &policy);
         Ok(AppState {
+            authenticator: Authenticator::new(db.conn.clone(), &settings.auth)?,
             schemas: Arc::new(schemas),
             gate: Arc::new(Gate::new(db.conn.clone(), policy)),
             db,
@@ -147,7 +151,11 @@ async fn graphql(
     headers: HeaderMap,
     request: Result<GraphQLBatchRequest<Rejection>, Rejection>,
 ) -> Response {
-    let principal = Principal::anonymous();
+    let principal = match state.authenticator.authenticate(&headers).await {
+        Ok(principal) => principal,
+        Err(error) if error.is_internal() => return refused(Refusal::Internal),
+        Err(error) => return refused(Refusal::Unauthenticated(error.message().to_string())),
+    };
     let admission = match state.gate.admit(principal).await {
         Ok(admission) => admission,
         Err(refusal) => return refused(refusal),
@@ -165,7 +173,6 @@ async fn graphql(
     let started = Instant::now();
     let mut response = drive(schema.execute_batch(request), batches).await;
     drop(accesses);
-    let _ = headers;
     let had_errors = match &mut response {
         BatchResponse::Single(r) => {
             classify(r);

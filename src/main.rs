@@ -1,7 +1,8 @@
-//! The gridhub command line: `serve`, `migrate`, `seed` and `schema`.
+//! The gridhub command line: `serve`, `migrate`, `seed`, `schema`, `keys`, `token` and `audit`.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use gridhub::access::credentials::{self, api_key, Claims, NewKey};
 use gridhub::config::Settings;
 use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
@@ -51,11 +52,86 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Manage the API keys of department systems and service accounts.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Issue staff tokens (HS256, signed with `auth.jwt_hs256_secret`).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the GraphQL schema (SDL), or write it to a file.
     Schema {
         /// File to write instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; its plaintext is printed once and never stored.
+    Create {
+        /// Unique name of the key (the principal's subject).
+        #[arg(long)]
+        name: String,
+        /// Role of the access policy, e.g. `department`.
+        #[arg(long)]
+        role: String,
+        /// Department the key acts for: police, civil_affairs, property or party.
+        #[arg(long)]
+        department: Option<String>,
+        /// Code of the grid whose subtree bounds what the key sees.
+        #[arg(long)]
+        grid: Option<String>,
+        /// Database URL (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// List all keys, revoked ones included (never their plaintext).
+    List {
+        /// Database URL (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Revoke a key; it stops working on the next request.
+    Revoke {
+        /// Name of the key.
+        #[arg(long)]
+        name: String,
+        /// Database URL (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a signed token for a staff member.
+    Issue {
+        /// The staff member (the principal's subject).
+        #[arg(long)]
+        subject: String,
+        /// Role of the access policy, e.g. `grid_worker`.
+        #[arg(long)]
+        role: String,
+        /// Department the staff member acts for: police, civil_affairs, property or party.
+        #[arg(long)]
+        department: Option<String>,
+        /// Code of the grid whose subtree bounds what the staff member sees.
+        #[arg(long)]
+        grid: Option<String>,
+        /// Stated purpose carried in the token.
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Case reference carried in the token.
+        #[arg(long)]
+        case_id: Option<String>,
+        /// Lifetime of the token in seconds.
+        #[arg(long, default_value_t = 3600)]
+        expires_in: u64,
     },
 }
 
@@ -92,16 +168,102 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         seed::seed(&database.conn, &options).await?;
     }
     gridhub::tally::ensure(&database.conn).await?;
-    let app = router(AppState::new(database, &settings)?, &settings.server);
+    let state = AppState::new(database, &settings)?;
+    let authenticated = state.authenticator.configured();
+    let app = router(state, &settings.server);
     let listener = tokio::net::TcpListener::bind(&settings.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
     let address = listener.local_addr()?;
     println!("gridhub is serving http://{address}/ (GraphQL at http://{address}/graphql)");
-    tracing::warn!("no authentication is configured: every request acts as the anonymous development principal");
+    if !authenticated {
+        eprintln!("{}", ANONYMOUS_WARNING);
+        tracing::warn!("no authentication is configured: requests without credentials act as the anonymous development principal");
+    }
     serve_http(listener, app, shutdown_signal()).await?;
     Ok(())
 }
+
+async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let database = open(settings).await?;
+    match command {
+        KeysCommand::Create {
+            name,
+            role,
+            department,
+            grid,
+            ..
+        } => {
+            let new = NewKey {
+                name,
+                role,
+                department,
+                grid_code: grid,
+            };
+            let (row, key) = credentials::create_key(&database.conn, new).await?;
+            println!("created API key {:?} (role {})", row.name, row.role);
+            println!("{key}");
+            println!("This key will not be shown again: store it now.");
+        }
+        KeysCommand::List { .. } => {
+            let rows = credentials::list_keys(&database.conn)
+                .await
+                .context("cannot read the API keys")?;
+            print!("{}", api_key::render_table(&rows));
+        }
+        KeysCommand::Revoke { name, .. } => {
+            credentials::revoke_key(&database.conn, &name).await?;
+            println!("revoked API key {name:?}");
+        }
+    }
+    Ok(())
+}
+
+fn issue_token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Issue {
+        subject,
+        role,
+        department,
+        grid,
+        purpose,
+        case_id,
+        expires_in,
+    } = command;
+    anyhow::ensure!(!subject.trim().is_empty(), "the subject must not be empty");
+    credentials::validate_grant(&role, department.as_deref(), grid.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let auth = &settings.auth;
+    anyhow::ensure!(
+        !auth.jwt_hs256_secret.is_empty(),
+        "auth.jwt_hs256_secret is not set (GRIDHUB__AUTH__JWT_HS256_SECRET)"
+    );
+    let now = u64::try_from(chrono::Utc::now().timestamp()).context("the clock is before 1970")?;
+    let claims = Claims {
+        sub: subject,
+        role,
+        department,
+        grid,
+        exp: now.saturating_add(expires_in),
+        purpose,
+        case_id,
+    };
+    let optional = |value: &str| (!value.is_empty()).then(|| value.to_string());
+    let token = credentials::issue_hs256(
+        &auth.jwt_hs256_secret,
+        &claims,
+        optional(&auth.jwt_issuer).as_deref(),
+        optional(&auth.jwt_audience).as_deref(),
+    )?;
+    println!("{token}");
+    Ok(())
+}
+
+/// Printed at start while no authentication is configured.
+const ANONYMOUS_WARNING: &str = "\
+WARNING: no authentication is configured (auth.required = false and no JWT key).
+WARNING: requests without credentials act as the ANONYMOUS DEVELOPMENT PRINCIPAL, which reads
+WARNING: every row of the hub with identifiers masked. Do not expose this server; set
+WARNING: GRIDHUB__AUTH__REQUIRED=true and a JWT key before serving real data.";
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load().context("cannot read the configuration")?;
@@ -144,6 +306,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Keys { command } => {
+            let (KeysCommand::Create { database, .. }
+            | KeysCommand::List { database }
+            | KeysCommand::Revoke { database, .. }) = &command;
+            settings.database.url = database.clone().unwrap_or(settings.database.url);
+            init_tracing(&settings);
+            keys(&settings, command).await
+        }
+        Command::Token { command } => issue_token(&settings, command),
         Command::Schema { output } => {
             let sdl = graphql::sdl();
             match output {

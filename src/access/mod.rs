@@ -4,6 +4,7 @@
 //! purposes), and the record of what it read in full for the audit log.
 
 pub mod context;
+pub mod credentials;
 pub mod field_policy;
 pub mod gate;
 pub mod grant;
