@@ -1,7 +1,8 @@
-//! The gridhub command line: `serve`, `migrate`, `seed` and `schema`.
+//! The gridhub command line: `serve`, `migrate`, `seed`, `schema` and `audit verify`.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use gridhub::access::audit;
 use gridhub::config::Settings;
 use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
@@ -57,6 +58,21 @@ enum Command {
         /// File to write instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// Work with the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain; fails naming the first edited, inserted or deleted entry.
+    Verify {
+        /// Database URL (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -154,6 +170,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Audit {
+            command: AuditCommand::Verify { database },
+        } => {
+            settings.database.url = database.unwrap_or(settings.database.url);
+            init_tracing(&settings);
+            verify_audit(settings).await
+        }
         Command::Schema { output } => {
             let sdl = graphql::sdl();
             match output {
@@ -162,6 +185,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => print!("{sdl}"),
             }
             Ok(())
+        }
+    }
+}
+
+async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
+    let database = db::connect(&settings.database)
+        .await
+        .with_context(|| format!("cannot open the database at {}", settings.database.url))?;
+    let key = audit::key_of(&settings.audit);
+    match audit::verify(&database.conn, &key).await? {
+        audit::Verification::Intact { entries } => {
+            println!("audit chain intact: {entries} entries");
+            Ok(())
+        }
+        audit::Verification::Broken { entry_id, reason } => {
+            anyhow::bail!("audit chain broken at entry {entry_id}: {reason}")
         }
     }
 }
