@@ -10,6 +10,8 @@ use std::fmt::Display;
 pub enum Code {
     /// The request itself is wrong: a malformed id, a bad argument, a query over a limit.
     BadUserInput,
+    /// The caller may not do or see this.
+    Forbidden,
     /// The thing asked for does not exist (or is not visible to the caller).
     NotFound,
     /// Something failed inside gridhub; details are in the server log.
@@ -21,6 +23,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::BadUserInput => "BAD_USER_INPUT",
+            Code::Forbidden => "FORBIDDEN",
             Code::NotFound => "NOT_FOUND",
             Code::Internal => "INTERNAL",
         }

@@ -1,6 +1,8 @@
 //! The GraphQL schema: assembly, per-request data (principal, DataLoaders) and limits. One file
-//! per element type; shared machinery in `loader`, `connection`, `id`, `scope` and `error`.
+//! per element type; shared machinery in `loader`, `connection`, `id`, `scope` and `error`; the
+//! audit log for auditors in `audit`.
 
+pub mod audit;
 pub mod connection;
 pub mod department;
 pub mod error;
