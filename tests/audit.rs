@@ -1,20 +1,26 @@
 //! The audit log end to end, on SQLite and on PostgreSQL: entries recorded through `AuditLog` are
 //! written in order with consecutive ids, `gridhub audit verify` accepts the chain, and names the
 //! entry where it breaks after an entry is edited, deleted or forged, or the end is cut off. Two
-//! writers on one database keep one chain.
+//! writers on one database keep one chain. Auditors page the log and see who read a household.
 
 mod common;
 
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 use common::Backend;
-use gridhub::access::audit::{verify, AuditEntry, AuditKind, AuditLog, Verification};
+use gridhub::access::audit::{
+    household_person_ids, verify, AuditEntry, AuditKind, AuditLog, Verification,
+};
 use gridhub::access::Principal;
 use gridhub::config::{AuditSettings, DatabaseSettings, Settings};
 use gridhub::db;
 use gridhub::domain::audit_chain::{self, Link};
-use gridhub::entity::audit_entry;
+use gridhub::entity::{audit_entry, residence};
+use gridhub::graphql::audit::{AuditQuery, AuditReader};
+use gridhub::graphql::id::{encode, NodeType};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryOrder,
 };
+use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;
 
@@ -366,5 +372,112 @@ async fn two_writers_on_one_database_keep_one_chain() {
             .collect();
         assert!(subjects.contains(&"worker1000".to_string()));
         assert!(subjects.contains(&"worker2059".to_string()));
+    }
+}
+
+async fn auditor_query(
+    schema: &Schema<AuditQuery, EmptyMutation, EmptySubscription>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables))
+        .data(AuditReader);
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    response.data.into_json().unwrap()
+}
+
+fn read_of(element: &str, id: i64, kind: AuditKind, subject: &str) -> AuditEntry {
+    let mut entry = entry(0);
+    entry.kind = kind;
+    entry.subject = subject.to_string();
+    entry.element = Some((element.to_string(), id));
+    entry
+}
+
+#[tokio::test]
+async fn auditors_page_the_log_and_see_who_read_a_household() {
+    for backend in common::backends() {
+        let hub = common::Hub::start(backend, 60).await;
+        let residence = residence::Entity::find()
+            .one(&hub.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let household = household_person_ids(&hub.db.conn, residence.house_id)
+            .await
+            .unwrap();
+        assert!(household.contains(&residence.person_id));
+        let stranger = household.iter().max().unwrap() + 1_000_000;
+        let log = AuditLog::start(hub.db.conn.clone(), &audit_settings(100, 5));
+        let member = residence.person_id;
+        log.record(read_of("person", member, AuditKind::Read, "clerk"));
+        log.record(read_of("person", member, AuditKind::Mutation, "clerk"));
+        log.record(read_of("person", stranger, AuditKind::Read, "clerk"));
+        log.record(read_of(
+            "house",
+            residence.house_id,
+            AuditKind::Read,
+            "officer",
+        ));
+        log.record(read_of("person", member, AuditKind::BreakGlass, "medic"));
+        log.flush().await.unwrap();
+
+        let schema = Schema::build(AuditQuery, EmptyMutation, EmptySubscription)
+            .data(hub.db.clone())
+            .finish();
+        let report = auditor_query(
+            &schema,
+            "query($h: ID) { dataAccessReport(houseId: $h) { persons reads { sequence subject kind breakGlass fields elementType elementId } } }",
+            json!({"h": encode(NodeType::House, residence.house_id)}),
+        )
+        .await;
+        let reads = report["dataAccessReport"]["reads"].as_array().unwrap();
+        let sequences: Vec<i64> = reads
+            .iter()
+            .map(|r| r["sequence"].as_i64().unwrap())
+            .collect();
+        assert_eq!(sequences, vec![5, 4, 1], "{backend:?}: {report}");
+        assert_eq!(reads[0]["kind"], "BREAK_GLASS");
+        assert_eq!(reads[0]["breakGlass"], true);
+        assert_eq!(
+            reads[0]["fields"],
+            json!(["person.idNumber", "person.phone"])
+        );
+        assert_eq!(reads[1]["elementType"], "house");
+        let member_id = encode(NodeType::Person, member);
+        assert_eq!(reads[2]["elementId"], json!(member_id.as_str()));
+        let persons = report["dataAccessReport"]["persons"].as_array().unwrap();
+        assert_eq!(persons.len(), household.len());
+
+        let page = "query($after: String, $f: AuditEntryFilter) { auditEntries(filter: $f, first: 2, after: $after) { edges { cursor node { sequence } } pageInfo { hasNextPage endCursor } } }";
+        let first = auditor_query(&schema, page, json!({"f": {"kind": "READ"}})).await;
+        let connection = &first["auditEntries"];
+        assert_eq!(connection["edges"][0]["node"]["sequence"], 4);
+        assert_eq!(connection["edges"][1]["node"]["sequence"], 3);
+        assert_eq!(connection["pageInfo"]["hasNextPage"], true);
+        let after = connection["pageInfo"]["endCursor"].clone();
+        let second = auditor_query(
+            &schema,
+            page,
+            json!({"f": {"kind": "READ"}, "after": after}),
+        )
+        .await;
+        assert_eq!(second["auditEntries"]["edges"][0]["node"]["sequence"], 1);
+        assert_eq!(second["auditEntries"]["pageInfo"]["hasNextPage"], false);
+        let about_member = auditor_query(
+            &schema,
+            page,
+            json!({"f": {"elementId": member_id.as_str(), "subject": "clerk"}}),
+        )
+        .await;
+        let sequences: Vec<&Value> = about_member["auditEntries"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"]["sequence"])
+            .collect();
+        assert_eq!(sequences, vec![&json!(2), &json!(1)], "{backend:?}");
     }
 }
