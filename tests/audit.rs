@@ -72,6 +72,12 @@ async fn connect(url: &str) -> DatabaseConnection {
 }
 
 async fn fresh_db(backend: Backend) -> TestDb {
+    let db = empty_db(backend).await;
+    db::migrate(&db.conn).await.expect("migrate");
+    db
+}
+
+async fn empty_db(backend: Backend) -> TestDb {
     let (url, dir, postgres) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
@@ -98,7 +104,6 @@ async fn fresh_db(backend: Backend) -> TestDb {
         }
     };
     let conn = connect(&url).await;
-    db::migrate(&conn).await.expect("migrate");
     TestDb {
         url,
         conn,
@@ -214,6 +219,27 @@ async fn flush_waits_for_the_entries_recorded_before_it() {
         log.record(entry(6));
         log.flush().await.unwrap();
         assert_eq!(count().await.unwrap(), 6, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_write_is_retried_until_it_succeeds() {
+    for backend in common::backends() {
+        let db = empty_db(backend).await;
+        let log = AuditLog::start(db.conn.clone(), &audit_settings(500, 1));
+        for n in 1..=3 {
+            log.record(entry(n));
+        }
+        let flushed = tokio::spawn({
+            let log = log.clone();
+            async move { log.flush().await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!flushed.is_finished(), "{backend:?}: flush did not wait");
+        db::migrate(&db.conn).await.expect("migrate");
+        flushed.await.unwrap().expect("written after a retry");
+        let ids: Vec<i64> = all_entries(&db.conn).await.iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![1, 2, 3], "{backend:?}");
     }
 }
 
