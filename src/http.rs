@@ -2,6 +2,7 @@
 //! and `/metrics` (Prometheus), with a body limit, a request timeout and request tracing. Every GraphQL request
 //! gets a principal and its own DataLoader.
 
+use crate::access::audit::{AuditEntry, AuditKind, AuditLog};
 use crate::access::credentials::Authenticator;
 use crate::access::gate::{Admission, Gate, Refusal};
 use crate::access::policy::Policy;
@@ -9,6 +10,7 @@ use crate::access::Access;
 use crate::config::ServerSettings;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::graphql::audit::AuditReader;
 use crate::graphql::error::classify;
 use crate::graphql::loader::{drive, Batches};
 use crate::graphql::Schemas;
@@ -41,6 +43,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// Lets principals in.
     pub gate: Arc<Gate>,
+    /// The tamper-evident audit log.
+    pub audit: AuditLog,
     /// The database pool.
     pub db: Database,
     /// Renders the Prometheus metrics.
@@ -58,6 +62,7 @@ impl AppState {
             authenticator: Authenticator::new(db.conn.clone(), &settings.auth)?,
             schemas: Arc::new(schemas),
             gate: Arc::new(Gate::new(db.conn.clone(), policy)),
+            audit: AuditLog::start(db.conn.clone(), &settings.audit),
             db,
             metrics: metrics::handle(),
             batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
@@ -109,13 +114,49 @@ fn with_request_data(
             state.batch_window,
         );
         accesses.push(access.clone());
-        r.data(access).data(loaders)
+        let r = r.data(access).data(loaders);
+        if admission.role.audit_log {
+            r.data(AuditReader)
+        } else {
+            r
+        }
     };
     let request = match request {
         BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
         BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(prepare).collect()),
     };
     (request, accesses)
+}
+
+/// Writes what the requests of a call read in full and did to the audit log (off the request
+/// path: the log's writer batches them).
+fn record(audit: &AuditLog, admission: &Admission, accesses: &[Arc<Access>]) {
+    for access in accesses {
+        let entry = |kind| AuditEntry {
+            operation_hash: Some(access.operation_hash.clone()),
+            ..AuditEntry::by(&admission.principal, kind)
+        };
+        for ((element_type, id), fields) in access.take_reads() {
+            audit.record(AuditEntry {
+                element: Some((element_type.to_string(), id)),
+                fields: fields.into_iter().map(str::to_string).collect(),
+                ..entry(AuditKind::Read)
+            });
+        }
+        for action in access.take_actions() {
+            let kind = if action.break_glass {
+                AuditKind::BreakGlass
+            } else {
+                AuditKind::Mutation
+            };
+            audit.record(AuditEntry {
+                element: action.element.map(|(t, id)| (t.to_string(), id)),
+                fields: action.fields,
+                detail: action.detail,
+                ..entry(kind)
+            });
+        }
+    }
 }
 
 /// A refused request, answered in GraphQL's error shape with a code and the matching status.
@@ -172,7 +213,7 @@ async fn graphql(
     };
     let started = Instant::now();
     let mut response = drive(schema.execute_batch(request), batches).await;
-    drop(accesses);
+    record(&state.audit, &admission, &accesses);
     let had_errors = match &mut response {
         BatchResponse::Single(r) => {
             classify(r);

@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use gridhub::access::audit;
 use gridhub::access::credentials::{self, api_key, Claims, NewKey};
 use gridhub::config::Settings;
 use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
@@ -67,6 +68,21 @@ enum Command {
         /// File to write instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// Work with the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain; fails naming the first edited, inserted or deleted entry.
+    Verify {
+        /// Database URL (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -170,6 +186,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     gridhub::tally::ensure(&database.conn).await?;
     let state = AppState::new(database, &settings)?;
     let authenticated = state.authenticator.configured();
+    let audit = state.audit.clone();
     let app = router(state, &settings.server);
     let listener = tokio::net::TcpListener::bind(&settings.server.listen)
         .await
@@ -181,7 +198,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::warn!("no authentication is configured: requests without credentials act as the anonymous development principal");
     }
     serve_http(listener, app, shutdown_signal()).await?;
-    Ok(())
+    audit
+        .flush()
+        .await
+        .context("cannot write the last audit entries")
 }
 
 async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
@@ -315,6 +335,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             keys(&settings, command).await
         }
         Command::Token { command } => issue_token(&settings, command),
+        Command::Audit {
+            command: AuditCommand::Verify { database },
+        } => {
+            settings.database.url = database.unwrap_or(settings.database.url);
+            init_tracing(&settings);
+            verify_audit(settings).await
+        }
         Command::Schema { output } => {
             let sdl = graphql::sdl();
             match output {
@@ -323,6 +350,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => print!("{sdl}"),
             }
             Ok(())
+        }
+    }
+}
+
+async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
+    let database = db::connect(&settings.database)
+        .await
+        .with_context(|| format!("cannot open the database at {}", settings.database.url))?;
+    let key = audit::key_of(&settings.audit);
+    match audit::verify(&database.conn, &key).await? {
+        audit::Verification::Intact { entries } => {
+            println!("audit chain intact: {entries} entries");
+            Ok(())
+        }
+        audit::Verification::Broken { entry_id, reason } => {
+            anyhow::bail!("audit chain broken at entry {entry_id}: {reason}")
         }
     }
 }

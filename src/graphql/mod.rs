@@ -1,6 +1,8 @@
 //! The GraphQL schema: assembly, per-request data (principal, DataLoaders) and limits. One file
-//! per element type; shared machinery in `loader`, `connection`, `id`, `scope` and `error`.
+//! per element type; shared machinery in `loader`, `connection`, `id`, `scope` and `error`; the
+//! audit log for auditors in `audit`.
 
+pub mod audit;
 pub mod break_glass;
 pub mod connection;
 pub mod department;
@@ -28,6 +30,7 @@ use crate::access::policy::{Limits, Policy};
 use crate::config::Settings;
 use crate::db::Database;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use audit::AuditQuery;
 use break_glass::BreakGlassMutation;
 use connection::PageLimits;
 use query::ElementQuery;
@@ -36,7 +39,7 @@ use std::collections::HashMap;
 
 /// The entry points of the gridhub graph.
 #[derive(MergedObject, Default)]
-pub struct Query(ElementQuery, SharingQuery);
+pub struct Query(ElementQuery, SharingQuery, AuditQuery);
 
 /// The changes gridhub accepts.
 #[derive(MergedObject, Default)]

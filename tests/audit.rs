@@ -1,0 +1,509 @@
+//! The audit log end to end, on SQLite and on PostgreSQL: entries recorded through `AuditLog` are
+//! written in order with consecutive ids, `gridhub audit verify` accepts the chain, and names the
+//! entry where it breaks after an entry is edited, deleted or forged, or the end is cut off. Two
+//! writers on one database keep one chain. Auditors page the log and see who read a household.
+
+mod common;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use common::Backend;
+use gridhub::access::audit::{
+    household_person_ids, verify, AuditEntry, AuditKind, AuditLog, Verification,
+};
+use gridhub::access::Principal;
+use gridhub::config::{AuditSettings, DatabaseSettings, Settings};
+use gridhub::db;
+use gridhub::domain::audit_chain::{self, Link};
+use gridhub::entity::{audit_entry, residence};
+use gridhub::graphql::audit::{AuditQuery, AuditReader};
+use gridhub::graphql::id::{encode, NodeType};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryOrder,
+};
+use serde_json::{json, Value};
+use std::process::Command;
+use std::time::Duration;
+
+const KEY: &str = "audit test key";
+const ENTRIES: i64 = 30;
+
+/// A migrated database of its own, removed when dropped.
+struct TestDb {
+    url: String,
+    conn: DatabaseConnection,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.clone() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            runtime.block_on(async {
+                let admin = sea_orm::Database::connect(&admin_url).await?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop an audit test database");
+        }
+    }
+}
+
+fn database_settings(url: &str) -> DatabaseSettings {
+    DatabaseSettings {
+        url: url.to_string(),
+        max_connections: 4,
+        ..Settings::defaults().database
+    }
+}
+
+async fn connect(url: &str) -> DatabaseConnection {
+    db::connect(&database_settings(url))
+        .await
+        .expect("connect")
+        .conn
+}
+
+async fn fresh_db(backend: Backend) -> TestDb {
+    let db = empty_db(backend).await;
+    db::migrate(&db.conn).await.expect("migrate");
+    db
+}
+
+async fn empty_db(backend: Backend) -> TestDb {
+    let (url, dir, postgres) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("audit.db").display()
+            );
+            (url, Some(dir), None)
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("GRIDHUB_TEST_DATABASE_URL").unwrap();
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            let name = format!("gridhub_audit_{}_{}", std::process::id(), nanos);
+            let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let (base, _) = admin_url.rsplit_once('/').unwrap();
+            (format!("{base}/{name}"), None, Some((admin_url, name)))
+        }
+    };
+    let conn = connect(&url).await;
+    TestDb {
+        url,
+        conn,
+        _dir: dir,
+        postgres,
+    }
+}
+
+fn audit_settings(batch_size: usize, flush_interval_millis: u64) -> AuditSettings {
+    AuditSettings {
+        key: KEY.to_string(),
+        batch_size,
+        flush_interval_millis,
+    }
+}
+
+fn entry(n: i64) -> AuditEntry {
+    let mut principal = Principal::anonymous();
+    principal.subject = format!("worker{n}");
+    principal.role = "grid_worker".into();
+    principal.purpose = Some("home visit".into());
+    let mut entry = AuditEntry::by(&principal, AuditKind::Read);
+    entry.element = Some(("person".into(), n));
+    entry.fields = vec!["person.idNumber".into(), "person.phone".into()];
+    entry
+}
+
+async fn all_entries(conn: &DatabaseConnection) -> Vec<audit_entry::Model> {
+    audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Id)
+        .all(conn)
+        .await
+        .unwrap()
+}
+
+/// A fresh database holding a chain of [`ENTRIES`] entries, written in batches of 7.
+async fn chained_db(backend: Backend) -> TestDb {
+    let db = fresh_db(backend).await;
+    let log = AuditLog::start(db.conn.clone(), &audit_settings(7, 60_000));
+    for n in 1..=ENTRIES {
+        log.record(entry(n));
+    }
+    log.flush().await.expect("flush");
+    db
+}
+
+/// Runs `gridhub audit verify` on `url`: whether it succeeded, and its output.
+fn verify_with_binary(url: &str) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_gridhub"))
+        .args(["audit", "verify", "--database", url])
+        .env("GRIDHUB__AUDIT__KEY", KEY)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run gridhub");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+fn assert_broken_at(url: &str, entry_id: i64, backend: Backend) {
+    let (ok, output) = verify_with_binary(url);
+    assert!(
+        !ok,
+        "{backend:?}: verify accepted a tampered chain: {output}"
+    );
+    let expected = format!("audit chain broken at entry {entry_id}:");
+    assert!(output.contains(&expected), "{backend:?}: {output}");
+}
+
+#[tokio::test]
+async fn recorded_entries_are_chained_in_order_and_verify() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        let entries = all_entries(&db.conn).await;
+        let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=ENTRIES).collect::<Vec<_>>(), "{backend:?}");
+        for (entry, n) in entries.iter().zip(1..) {
+            assert_eq!(entry.subject, format!("worker{n}"), "{backend:?}");
+            assert_eq!(entry.fields, "person.idNumber,person.phone");
+            assert_eq!(entry.kind, "read");
+        }
+        assert_eq!(entries[0].prev_hash, audit_chain::GENESIS);
+        let (ok, output) = verify_with_binary(&db.url);
+        assert!(ok, "{backend:?}: {output}");
+        assert!(
+            output.contains(&format!("audit chain intact: {ENTRIES} entries")),
+            "{output}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn flush_waits_for_the_entries_recorded_before_it() {
+    for backend in common::backends() {
+        let db = fresh_db(backend).await;
+        let log = AuditLog::start(db.conn.clone(), &audit_settings(500, 60_000));
+        for n in 1..=5 {
+            log.record(entry(n));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let count = || audit_entry::Entity::find().count(&db.conn);
+        assert_eq!(
+            count().await.unwrap(),
+            0,
+            "{backend:?}: written before the interval"
+        );
+        log.flush().await.unwrap();
+        assert_eq!(count().await.unwrap(), 5, "{backend:?}");
+        log.flush().await.unwrap();
+        log.record(entry(6));
+        log.flush().await.unwrap();
+        assert_eq!(count().await.unwrap(), 6, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_write_is_retried_until_it_succeeds() {
+    for backend in common::backends() {
+        let db = empty_db(backend).await;
+        let log = AuditLog::start(db.conn.clone(), &audit_settings(500, 1));
+        for n in 1..=3 {
+            log.record(entry(n));
+        }
+        let flushed = tokio::spawn({
+            let log = log.clone();
+            async move { log.flush().await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!flushed.is_finished(), "{backend:?}: flush did not wait");
+        db::migrate(&db.conn).await.expect("migrate");
+        flushed.await.unwrap().expect("written after a retry");
+        let ids: Vec<i64> = all_entries(&db.conn).await.iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![1, 2, 3], "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_edited_entry_is_named() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        db.conn
+            .execute_unprepared("UPDATE audit_entries SET purpose = 'curiosity' WHERE id = 12")
+            .await
+            .unwrap();
+        assert_broken_at(&db.url, 12, backend);
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_middle_entry_is_named() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        db.conn
+            .execute_unprepared("DELETE FROM audit_entries WHERE id = 15")
+            .await
+            .unwrap();
+        assert_broken_at(&db.url, 15, backend);
+    }
+}
+
+#[tokio::test]
+async fn a_forged_entry_is_named() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        let last = all_entries(&db.conn).await.pop().unwrap();
+        let mut forged = last.clone();
+        forged.id = last.id + 1;
+        forged.subject = "nobody".into();
+        forged.prev_hash = last.hash.clone();
+        forged.hash = plausible_hash(&forged);
+        audit_entry::Entity::insert(forged.into_active_model())
+            .exec_without_returning(&db.conn)
+            .await
+            .unwrap();
+        assert_broken_at(&db.url, last.id + 1, backend);
+    }
+}
+
+/// A well-formed hash of `entry` under a key the forger guessed.
+fn plausible_hash(entry: &audit_entry::Model) -> String {
+    let link = Link {
+        id: entry.id,
+        at: entry.at,
+        kind: entry.kind.clone(),
+        subject: entry.subject.clone(),
+        role: entry.role.clone(),
+        department: entry.department.clone(),
+        purpose: entry.purpose.clone(),
+        case_id: entry.case_id.clone(),
+        operation_hash: entry.operation_hash.clone(),
+        element_type: entry.element_type.clone(),
+        element_id: entry.element_id,
+        fields: entry.fields.clone(),
+        detail: entry.detail.clone(),
+        prev_hash: entry.prev_hash.clone(),
+        hash: String::new(),
+    };
+    audit_chain::entry_hash(b"guessed key", &link)
+}
+
+#[tokio::test]
+async fn a_deleted_last_entry_is_named() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        db.conn
+            .execute_unprepared(&format!("DELETE FROM audit_entries WHERE id = {ENTRIES}"))
+            .await
+            .unwrap();
+        assert_broken_at(&db.url, ENTRIES, backend);
+        let verdict = verify(&db.conn, KEY.as_bytes()).await.unwrap();
+        assert!(
+            matches!(verdict, Verification::Broken { entry_id, .. } if entry_id == ENTRIES),
+            "{verdict:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_edited_head_is_named() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        let entries = all_entries(&db.conn).await;
+        let before_last = &entries[entries.len() - 2];
+        db.conn
+            .execute_unprepared(&format!("DELETE FROM audit_entries WHERE id = {ENTRIES}"))
+            .await
+            .unwrap();
+        db.conn
+            .execute_unprepared(&format!(
+                "UPDATE audit_head SET last_id = {}, last_hash = '{}'",
+                before_last.id, before_last.hash
+            ))
+            .await
+            .unwrap();
+        assert_broken_at(&db.url, before_last.id, backend);
+    }
+}
+
+#[tokio::test]
+async fn writing_continues_the_chain_after_a_restart() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        let log = AuditLog::start(db.conn.clone(), &audit_settings(7, 5));
+        log.record(entry(99));
+        log.flush().await.unwrap();
+        let verdict = verify(&db.conn, KEY.as_bytes()).await.unwrap();
+        assert_eq!(
+            verdict,
+            Verification::Intact {
+                entries: ENTRIES as u64 + 1
+            },
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_writers_on_one_database_keep_one_chain() {
+    for backend in common::backends() {
+        let db = fresh_db(backend).await;
+        let settings = audit_settings(5, 2);
+        let first = AuditLog::start(connect(&db.url).await, &settings);
+        let second = AuditLog::start(connect(&db.url).await, &settings);
+        let write = |log: AuditLog, offset: i64| async move {
+            for n in 0..60 {
+                log.record(entry(offset + n));
+                if n % 10 == 0 {
+                    tokio::time::sleep(Duration::from_millis(3)).await;
+                }
+            }
+            log.flush().await
+        };
+        let (a, b) = tokio::join!(
+            tokio::spawn(write(first, 1000)),
+            tokio::spawn(write(second, 2000))
+        );
+        a.unwrap().unwrap();
+        b.unwrap().unwrap();
+        let verdict = verify(&db.conn, KEY.as_bytes()).await.unwrap();
+        assert_eq!(
+            verdict,
+            Verification::Intact { entries: 120 },
+            "{backend:?}"
+        );
+        let subjects: Vec<String> = all_entries(&db.conn)
+            .await
+            .into_iter()
+            .map(|e| e.subject)
+            .collect();
+        assert!(subjects.contains(&"worker1000".to_string()));
+        assert!(subjects.contains(&"worker2059".to_string()));
+    }
+}
+
+async fn auditor_query(
+    schema: &Schema<AuditQuery, EmptyMutation, EmptySubscription>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables))
+        .data(AuditReader);
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    response.data.into_json().unwrap()
+}
+
+fn read_of(element: &str, id: i64, kind: AuditKind, subject: &str) -> AuditEntry {
+    let mut entry = entry(0);
+    entry.kind = kind;
+    entry.subject = subject.to_string();
+    entry.element = Some((element.to_string(), id));
+    entry
+}
+
+#[tokio::test]
+async fn auditors_page_the_log_and_see_who_read_a_household() {
+    for backend in common::backends() {
+        let hub = common::Hub::start(backend, 60).await;
+        let residence = residence::Entity::find()
+            .one(&hub.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let household = household_person_ids(&hub.db.conn, residence.house_id)
+            .await
+            .unwrap();
+        assert!(household.contains(&residence.person_id));
+        let stranger = household.iter().max().unwrap() + 1_000_000;
+        let log = AuditLog::start(hub.db.conn.clone(), &audit_settings(100, 5));
+        let member = residence.person_id;
+        log.record(read_of("person", member, AuditKind::Read, "clerk"));
+        log.record(read_of("person", member, AuditKind::Mutation, "clerk"));
+        log.record(read_of("person", stranger, AuditKind::Read, "clerk"));
+        log.record(read_of(
+            "house",
+            residence.house_id,
+            AuditKind::Read,
+            "officer",
+        ));
+        log.record(read_of("person", member, AuditKind::BreakGlass, "medic"));
+        log.flush().await.unwrap();
+
+        let schema = Schema::build(AuditQuery, EmptyMutation, EmptySubscription)
+            .data(hub.db.clone())
+            .finish();
+        let report = auditor_query(
+            &schema,
+            "query($h: ID) { dataAccessReport(houseId: $h) { persons reads { sequence subject kind breakGlass fields elementType elementId } } }",
+            json!({"h": encode(NodeType::House, residence.house_id)}),
+        )
+        .await;
+        let reads = report["dataAccessReport"]["reads"].as_array().unwrap();
+        let sequences: Vec<i64> = reads
+            .iter()
+            .map(|r| r["sequence"].as_i64().unwrap())
+            .collect();
+        assert_eq!(sequences, vec![5, 4, 1], "{backend:?}: {report}");
+        assert_eq!(reads[0]["kind"], "BREAK_GLASS");
+        assert_eq!(reads[0]["breakGlass"], true);
+        assert_eq!(
+            reads[0]["fields"],
+            json!(["person.idNumber", "person.phone"])
+        );
+        assert_eq!(reads[1]["elementType"], "house");
+        let member_id = encode(NodeType::Person, member);
+        assert_eq!(reads[2]["elementId"], json!(member_id.as_str()));
+        let persons = report["dataAccessReport"]["persons"].as_array().unwrap();
+        assert_eq!(persons.len(), household.len());
+
+        let page = "query($after: String, $f: AuditEntryFilter) { auditEntries(filter: $f, first: 2, after: $after) { edges { cursor node { sequence } } pageInfo { hasNextPage endCursor } } }";
+        let first = auditor_query(&schema, page, json!({"f": {"kind": "READ"}})).await;
+        let connection = &first["auditEntries"];
+        assert_eq!(connection["edges"][0]["node"]["sequence"], 4);
+        assert_eq!(connection["edges"][1]["node"]["sequence"], 3);
+        assert_eq!(connection["pageInfo"]["hasNextPage"], true);
+        let after = connection["pageInfo"]["endCursor"].clone();
+        let second = auditor_query(
+            &schema,
+            page,
+            json!({"f": {"kind": "READ"}, "after": after}),
+        )
+        .await;
+        assert_eq!(second["auditEntries"]["edges"][0]["node"]["sequence"], 1);
+        assert_eq!(second["auditEntries"]["pageInfo"]["hasNextPage"], false);
+        let about_member = auditor_query(
+            &schema,
+            page,
+            json!({"f": {"elementId": member_id.as_str(), "subject": "clerk"}}),
+        )
+        .await;
+        let sequences: Vec<&Value> = about_member["auditEntries"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"]["sequence"])
+            .collect();
+        assert_eq!(sequences, vec![&json!(2), &json!(1)], "{backend:?}");
+    }
+}
