@@ -1,11 +1,15 @@
 -- wrk script for gridhub's read-path benchmark: POSTs GraphQL request bodies to /graphql,
 -- rotating through the list in the file named by BENCH_BODIES (a Lua chunk returning a list of
--- JSON strings), and counts non-2xx responses and responses carrying GraphQL `errors`.
+-- JSON strings), and counts non-2xx responses and responses carrying GraphQL `errors`. Extra
+-- request headers come from BENCH_HEADERS, as `Name=value` pairs separated by `;`.
 -- done() prints one line `BENCH {json}` with requests, duration, percentiles, error counts and
 -- bytes received.
 
 local bodies = dofile(os.getenv("BENCH_BODIES"))
 local headers = { ["Content-Type"] = "application/json" }
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^=;]+)=([^;]*)") do
+  headers[name] = value
+end
 local threads = {}
 local next_id = 0
 

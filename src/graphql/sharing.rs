@@ -166,7 +166,7 @@ impl RegisteredOperation {
 
 /// What a department asks another for.
 #[derive(InputObject)]
-pub struct DataSharingInput {
+pub struct DataSharingRequestInput {
     /// Department that holds the data: police, civil_affairs, property or party.
     pub provider: String,
     /// Element types asked for, e.g. `["person"]`.
@@ -194,7 +194,7 @@ fn clean(items: &[String]) -> Vec<String> {
 
 /// Checks a request's fields and element types against the provider; BAD_USER_INPUT says what
 /// is wrong.
-fn check_input(input: &DataSharingInput, requester: &str) -> Result<()> {
+fn check_input(input: &DataSharingRequestInput, requester: &str) -> Result<()> {
     let provider = input.provider.as_str();
     if !DEPARTMENTS.contains(&provider) {
         return Err(bad_input(format!(
@@ -367,7 +367,7 @@ impl SharingMutation {
     async fn request_data_sharing(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What is asked for, why and until when.")] input: DataSharingInput,
+        #[graphql(desc = "What is asked for, why and until when.")] input: DataSharingRequestInput,
     ) -> Result<DataSharingRequest> {
         let access = guard::access(ctx)?;
         let requester = own_department(access)?.to_string();

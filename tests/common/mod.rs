@@ -11,7 +11,6 @@ use gridhub::seed::{self, SeedOptions};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 /// Which database a hub runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
