@@ -19,7 +19,7 @@ use crate::entity::{
     dual_registration, event as event_entity, event_involvement, grid, grid_staff, membership,
     person, person_tag, residence, volunteer_participation,
 };
-use async_graphql::{Context, InputObject, Object, Result, ID};
+use async_graphql::{Context, InputObject, InputType, Object, Result, ID};
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::{Condition, LikeExpr, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -156,7 +156,8 @@ fn check_tag_filter(ctx: &Context<'_>, filter: &PersonFilter) -> Result<()> {
             Resolution::Denied(why) => return Err(forbidden(why.clone())),
             _ => {
                 return Err(forbidden(format!(
-                    "filtering by {tag:?} needs the right to see {} in full",
+                    "filtering by {} needs the right to see {} in full",
+                    tag.to_value(),
                     field.name()
                 )))
             }
