@@ -172,18 +172,30 @@ impl Scoped for department::Entity {
 
 impl RowScope {
     /// The condition on a relation's `person_id`: the person at its end must be visible, so
-    /// that a relation never walks out of scope.
-    fn person_end(&self, person_column: impl ColumnTrait) -> Option<SimpleExpr> {
-        let persons = person::Entity::visible_in(self)?;
-        Some(
-            person_column.in_subquery(
-                Query::select()
-                    .column(person::Column::Id)
-                    .from(person::Entity)
-                    .and_where(persons)
-                    .to_owned(),
-            ),
-        )
+    /// that a relation never walks out of scope. A correlated `EXISTS` (two index probes per
+    /// relation row), since relations are always looked up by a key of their own.
+    fn person_end<E: EntityTrait>(&self, person_column: E::Column) -> Option<SimpleExpr> {
+        if !self.reads(Kind::Person) {
+            return Some(nothing());
+        }
+        let root = self.root?;
+        let closure = |column| Expr::col((grid_closure::Entity, column));
+        Some(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(person::Entity)
+                .inner_join(
+                    grid_closure::Entity,
+                    closure(grid_closure::Column::DescendantId)
+                        .equals((person::Entity, person::Column::GridId)),
+                )
+                .and_where(
+                    Expr::col((person::Entity, person::Column::Id))
+                        .equals((E::default(), person_column)),
+                )
+                .and_where(closure(grid_closure::Column::AncestorId).eq(root))
+                .to_owned(),
+        ))
     }
 }
 
@@ -192,7 +204,7 @@ macro_rules! tied_to_person {
         impl Scoped for $module::Entity {
             const KIND: Option<Kind> = None;
             fn visible_in(scope: &RowScope) -> Option<SimpleExpr> {
-                scope.person_end($module::Column::PersonId)
+                scope.person_end::<$module::Entity>($module::Column::PersonId)
             }
         }
     )+};
