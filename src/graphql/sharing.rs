@@ -7,6 +7,7 @@
 use super::error::{bad_input, coded, forbidden, not_found, Code, OrInternal};
 use super::guard;
 use crate::access::context::Action;
+use crate::access::credentials::DEPARTMENTS;
 use crate::access::field_policy::SensitiveField;
 use crate::access::gate::operation_hash;
 use crate::access::grant::{self, split_list};
@@ -19,9 +20,6 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-
-/// The departments that can share data.
-const DEPARTMENTS: [&str; 4] = ["police", "civil_affairs", "property", "party"];
 
 /// Where a data-sharing request stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
