@@ -7,6 +7,7 @@ mod layout;
 mod m20261123_000001_one_network;
 mod m20261124_000001_grid_tallies;
 mod m20261124_000002_access;
+mod m20261124_000003_ingest;
 
 /// Runs every gridhub migration in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_one_network::Migration),
             Box::new(m20261124_000001_grid_tallies::Migration),
             Box::new(m20261124_000002_access::Migration),
+            Box::new(m20261124_000003_ingest::Migration),
         ]
     }
 }

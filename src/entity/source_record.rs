@@ -14,6 +14,10 @@ pub struct Model {
     pub element_id: i64,
     pub received_at: DateTimeUtc,
     pub payload: String,
+    /// The record's values under the hub's column names (JSON object), for conflicts.
+    pub fields: String,
+    /// SHA-256 of the raw payload: an unchanged re-import has the same fingerprint.
+    pub fingerprint: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

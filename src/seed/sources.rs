@@ -56,6 +56,8 @@ impl Sources {
             element_id: element.1,
             received_at,
             payload: payload.to_string(),
+            fields: "{}".to_string(),
+            fingerprint: String::new(),
         });
         self.next_id += 1;
     }
