@@ -8,6 +8,7 @@ pub mod domain;
 pub mod entity;
 pub mod graphql;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod seed;
 pub mod tally;

@@ -1,9 +1,10 @@
-//! Domain rules with no I/O: resident ID numbers, masking of personal data, grid codes, the
-//! lifecycle of data-sharing requests, and the audit log's hash chain.
+//! Domain rules with no I/O: resident ID numbers, identity resolution, masking of personal
+//! data, grid codes, the lifecycle of data-sharing requests, and the audit log's hash chain.
 
 pub mod audit_chain;
 pub mod credit_code;
 pub mod grid_code;
 pub mod id_number;
+pub mod identity;
 pub mod masking;
 pub mod sharing;

@@ -1,0 +1,3 @@
+//! Department data in: readers, adapters, identity resolution and provenance.
+
+pub mod reader;
