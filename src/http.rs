@@ -1,6 +1,7 @@
-//! The HTTP face of gridhub: `/graphql` (POST and GET), GraphiQL at `/`, `/healthz`, `/readyz`
-//! and `/metrics` (Prometheus), with a body limit, a request timeout and request tracing. Every GraphQL request
-//! gets a principal and its own DataLoader.
+//! The HTTP face of gridhub: `/graphql` (POST and GET), GraphiQL at `/`, `/healthz`, `/readyz`,
+//! `/metrics` (Prometheus) and `/ingest/{department}`, with a body limit, a request timeout and
+//! request tracing. Every request is authenticated and let in by the gate; every GraphQL request
+//! then runs with its own access and DataLoader, and what it read in full is audited.
 
 use crate::access::audit::{AuditEntry, AuditKind, AuditLog};
 use crate::access::credentials::Authenticator;
@@ -21,7 +22,7 @@ use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -160,7 +161,7 @@ fn record(audit: &AuditLog, admission: &Admission, accesses: &[Arc<Access>]) {
 }
 
 /// A refused request, answered in GraphQL's error shape with a code and the matching status.
-fn refused(refusal: Refusal) -> Response {
+pub fn refused(refusal: Refusal) -> Response {
     let (status, code, message, retry_after) = match refusal {
         Refusal::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", m, None),
         Refusal::Forbidden(m) => (StatusCode::FORBIDDEN, "FORBIDDEN", m, None),
@@ -254,8 +255,17 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The router with every route and layer.
+/// The router with every route and layer. `/ingest/{department}` streams bodies of any size
+/// and has no request timeout; every other route has the body limit and the timeout.
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
+    let ingest = Router::new()
+        .route(
+            "/ingest/{department}",
+            post(crate::ingest::endpoint::ingest),
+        )
+        .with_state(state.clone())
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::INFO)));
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql).post(graphql))
@@ -271,6 +281,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::INFO)))
+        .merge(ingest)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, with Nagle's algorithm off on every

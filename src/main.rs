@@ -1,4 +1,5 @@
-//! The gridhub command line: `serve`, `migrate`, `seed`, `schema`, `keys`, `token` and `audit`.
+//! The gridhub command line: `serve`, `migrate`, `seed`, `import`, `rejections`, `schema`,
+//! `keys`, `token` and `audit`.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -7,7 +8,7 @@ use gridhub::access::credentials::{self, api_key, Claims, NewKey};
 use gridhub::config::Settings;
 use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
-use gridhub::{db, graphql};
+use gridhub::{db, graphql, ingest};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
@@ -62,6 +63,37 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Import a department's file (CSV or NDJSON, UTF-8 or GBK) and print what happened to its
+    /// rows; exits non-zero on rejected rows only with --strict.
+    Import {
+        /// Department that sent the file: police, civil_affairs, property or party.
+        #[arg(long)]
+        department: String,
+        /// The file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Kind of records (e.g. `persons`); detected from the header when absent.
+        #[arg(long)]
+        kind: Option<String>,
+        /// `csv` or `ndjson`; taken from the file's extension when absent.
+        #[arg(long)]
+        format: Option<String>,
+        /// Exit with status 2 when any row was rejected.
+        #[arg(long)]
+        strict: bool,
+        /// Database URL (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// List the rows an import rejected, with line numbers and reasons.
+    Rejections {
+        /// The import (the latest when absent).
+        #[arg(long)]
+        import: Option<i64>,
+        /// Database URL (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Print the GraphQL schema (SDL), or write it to a file.
     Schema {
@@ -341,6 +373,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.database.url = database.unwrap_or(settings.database.url);
             init_tracing(&settings);
             verify_audit(settings).await
+        }
+        Command::Import {
+            department,
+            file,
+            kind,
+            format,
+            strict,
+            database,
+        } => {
+            settings.database.url = database.unwrap_or(settings.database.url);
+            init_tracing(&settings);
+            let database = open(&settings).await?;
+            let summary = ingest::cli::import_file(
+                &database.conn,
+                &department,
+                &file,
+                kind,
+                format.as_deref(),
+            )
+            .await?;
+            if strict && summary.rejected > 0 {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Rejections { import, database } => {
+            settings.database.url = database.unwrap_or(settings.database.url);
+            init_tracing(&settings);
+            let database = open(&settings).await?;
+            ingest::cli::print_rejections(&database.conn, import).await
         }
         Command::Schema { output } => {
             let sdl = graphql::sdl();

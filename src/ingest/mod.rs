@@ -1,3 +1,11 @@
-//! Department data in: readers, adapters, identity resolution and provenance.
+//! Department data in: readers of department files (CSV or NDJSON, UTF-8 or GBK, headers mapped
+//! per department), writers per kind of record, identity resolution and provenance, and the
+//! command-line and HTTP faces of an import.
 
+pub mod cli;
+pub mod endpoint;
+pub mod outcome;
+pub mod persons;
+pub mod pipeline;
 pub mod reader;
+pub mod sources;

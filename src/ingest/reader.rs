@@ -152,7 +152,10 @@ impl Mapping {
                 kinds: self
                     .kinds
                     .iter()
-                    .map(|k| (k.name.clone(), k.required.clone()))
+                    .map(|k| {
+                        let missing = k.missing(keys).iter().map(|c| c.name.clone()).collect();
+                        (k.name.clone(), missing)
+                    })
                     .collect(),
             })
     }
@@ -377,7 +380,7 @@ pub enum ReadError {
     NoKindMatches {
         /// The header found.
         header: Vec<String>,
-        /// Each kind with its required columns.
+        /// Each kind with the required columns the header lacks.
         kinds: Vec<(String, Vec<String>)>,
     },
     /// Two headers fill the same canonical column (or are the same name).
@@ -423,7 +426,7 @@ impl fmt::Display for ReadError {
             ReadError::NoKindMatches { header, kinds } => {
                 let list: Vec<String> = kinds
                     .iter()
-                    .map(|(k, r)| format!("{k} requires {}", r.join(", ")))
+                    .map(|(k, r)| format!("{k} lacks {}", r.join(", ")))
                     .collect();
                 write!(
                     f,
@@ -1022,11 +1025,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("persons requires id_number, name, grid_code"),
+            err.contains("persons lacks id_number, name, grid_code"),
             "{err}"
         );
         assert!(
-            err.contains("devices requires device_id, device_type, grid_code"),
+            err.contains("devices lacks device_id, device_type, grid_code"),
             "{err}"
         );
         let err = police()

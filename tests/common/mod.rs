@@ -111,6 +111,8 @@ pub struct Hub {
     pub db: Database,
     /// Which database it runs on.
     pub backend: Backend,
+    /// The database's URL, for the command line.
+    pub url: String,
     client: reqwest::Client,
     _store: Store,
 }
@@ -129,7 +131,7 @@ impl Hub {
     ) -> Hub {
         let (store, url) = create_store(backend).await;
         let mut settings = Settings::defaults();
-        settings.database.url = url;
+        settings.database.url = url.clone();
         settings.database.max_connections = 4;
         adjust(&mut settings);
         let database = db::connect(&settings.database).await.expect("connect");
@@ -150,6 +152,7 @@ impl Hub {
             base,
             db: database,
             backend,
+            url,
             client: reqwest::Client::new(),
             _store: store,
         }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Import throughput: writes ROWS police person rows (bench/ingest_data.py, valid ID numbers, ~0.5%
+# dirty rows, grid codes of the hub) and imports them with `gridhub import` into a hub seeded with
+# a small district, with identity resolution on, on each database of DATABASES. Prints rows/s and
+# the importer's peak resident memory (from /usr/bin/time), which stays flat when the file is
+# streamed. Datasets and databases live under bench/data and are made anew on every run.
+#
+# Environment: ROWS (1000000), DATABASES ("sqlite postgres"),
+# BENCH_PG_URL (postgres://postgres@127.0.0.1:5432).
+set -euo pipefail
+
+ROWS=${ROWS:-1000000}
+DATABASES=${DATABASES:-"sqlite postgres"}
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATA=$ROOT/bench/data
+GRIDHUB=$ROOT/target/release/gridhub
+export GRIDHUB__SEED__PERSONS_ON_FIRST_START=0
+
+log() { printf '[bench-ingest %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+database_url() {
+    case $1 in
+        sqlite) echo "sqlite://$DATA/ingest.db?mode=rwc" ;;
+        postgres) echo "$PG_URL/gridhub_bench_ingest" ;;
+    esac
+}
+
+fresh_database() {
+    case $1 in
+        sqlite) rm -f "$DATA/ingest.db" "$DATA/ingest.db-wal" "$DATA/ingest.db-shm" ;;
+        postgres)
+            psql -q -d "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS gridhub_bench_ingest WITH (FORCE)"
+            psql -q -d "$PG_URL/postgres" -c "CREATE DATABASE gridhub_bench_ingest" ;;
+    esac
+    "$GRIDHUB" seed --persons 10000 --database "$(database_url "$1")" >/dev/null
+}
+
+grid_codes() {
+    case $1 in
+        sqlite) python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(\"SELECT code FROM grids WHERE level IN ('grid','micro_grid')\")]" "$DATA/ingest.db" ;;
+        postgres) psql -qtA -d "$(database_url postgres)" -c "SELECT code FROM grids WHERE level IN ('grid','micro_grid')" ;;
+    esac
+}
+
+main() {
+    mkdir -p "$DATA"
+    log "building gridhub (release)"
+    (cd "$ROOT" && cargo build --release -p gridhub)
+    for db in $DATABASES; do
+        log "$db: seeding a district of 10,000 persons for its grids"
+        fresh_database "$db"
+        grid_codes "$db" > "$DATA/ingest-grids.txt"
+        log "writing $ROWS police person rows"
+        python3 "$ROOT/bench/ingest_data.py" --rows "$ROWS" --out "$DATA/ingest-persons.csv" --grids "$DATA/ingest-grids.txt"
+        log "$db: importing"
+        local started ended
+        started=$(date +%s.%N)
+        /usr/bin/time -f 'peak RSS %M kB' "$GRIDHUB" import --department police \
+            --file "$DATA/ingest-persons.csv" --database "$(database_url "$db")" 2>"$DATA/ingest-time.txt" \
+            | head -n 1
+        ended=$(date +%s.%N)
+        python3 -c "import sys; r=int(sys.argv[1]); s=float(sys.argv[3])-float(sys.argv[2]); print(f'$db: {r} rows in {s:.1f} s: {r/s:,.0f} rows/s')" "$ROWS" "$started" "$ended"
+        grep 'peak RSS' "$DATA/ingest-time.txt"
+    done
+}
+
+main "$@"
