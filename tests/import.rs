@@ -214,7 +214,7 @@ async fn departments_push_their_own_data_over_http() {
         assert_eq!(summary["inserted"], 50, "{backend:?}: {summary}");
         assert_eq!(summary["kind"], "persons");
 
-        let again: Value = push(Some(police), body.clone())
+        let again: Value = push(Some(police.clone()), body.clone())
             .await
             .unwrap()
             .json()
