@@ -7,4 +7,5 @@ pub mod grid_code;
 pub mod id_number;
 pub mod identity;
 pub mod masking;
+pub mod provenance;
 pub mod sharing;

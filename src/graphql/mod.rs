@@ -19,6 +19,7 @@ pub mod object;
 pub mod organization;
 pub mod person;
 pub mod place;
+pub mod provenance;
 pub mod query;
 pub mod relations;
 pub mod scope;

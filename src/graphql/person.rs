@@ -8,6 +8,7 @@ use super::grid::Grid;
 use super::guard::{self, in_full, show};
 use super::id::{encode, NodeType};
 use super::loader::{many, one};
+use super::provenance::{conflicts_of, FieldConflict};
 use super::relations::{DualRegistration, GridStaff, Membership, Residence};
 use super::scope::within_code;
 use super::source_record::{sources_of, SourceRecord};
@@ -335,6 +336,12 @@ impl Person {
     /// The department records this person was built from.
     async fn source_records(&self, ctx: &Context<'_>) -> Result<Vec<SourceRecord>> {
         sources_of(ctx, ElementType::Person, self.0.id).await
+    }
+
+    /// Fields on which departments' records of this person disagree: who says what since when,
+    /// beside the value shown here (a field's owner department wins, else the latest record).
+    async fn conflicts(&self, ctx: &Context<'_>) -> Result<Vec<FieldConflict>> {
+        conflicts_of(ctx, &self.0).await
     }
 }
 
