@@ -183,10 +183,14 @@ enum TokenCommand {
     },
 }
 
+/// Logs go to standard error, so that a command's output (a summary, a key, a token) stays
+/// alone on standard output.
 fn init_tracing(settings: &Settings) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.log.format == "json" {
         builder.json().init();
     } else {
