@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Import throughput: writes ROWS police person rows (bench/ingest_data.py, valid ID numbers, ~0.5%
 # dirty rows, grid codes of the hub) and imports them with `gridhub import` into a hub seeded with
-# a small district, with identity resolution on, on each database of DATABASES. Prints rows/s and
-# the importer's peak resident memory (from /usr/bin/time), which stays flat when the file is
-# streamed. Datasets and databases live under bench/data and are made anew on every run.
+# a small district, with identity resolution on, on each database of DATABASES: first a tenth of the
+# file, then all of it, each into a fresh hub, printing rows/s and the importer's peak resident
+# memory (/usr/bin/time); equal peaks show that the file is streamed, not loaded. Datasets and databases live under bench/data and are made anew on every run.
 #
 # Environment: ROWS (1000000), DATABASES ("sqlite postgres"),
 # BENCH_PG_URL (postgres://postgres@127.0.0.1:5432).
