@@ -7,5 +7,6 @@ pub mod endpoint;
 pub mod outcome;
 pub mod persons;
 pub mod pipeline;
+pub mod property;
 pub mod reader;
 pub mod sources;
