@@ -2,6 +2,7 @@
 //! per department), writers per kind of record, identity resolution and provenance, and the
 //! command-line and HTTP faces of an import.
 
+pub mod candidates;
 pub mod cli;
 pub mod endpoint;
 pub mod outcome;
