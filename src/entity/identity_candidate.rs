@@ -3,6 +3,15 @@
 
 use sea_orm::entity::prelude::*;
 
+/// Status of a candidate nobody has decided yet.
+pub const OPEN: &str = "open";
+
+/// Status of the candidate the record was merged into.
+pub const MERGED: &str = "merged";
+
+/// Status of a candidate decided to be a different person.
+pub const KEPT_APART: &str = "kept_apart";
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "identity_candidates")]
 pub struct Model {

@@ -12,6 +12,7 @@ pub mod grid;
 pub mod guard;
 pub mod house;
 pub mod id;
+pub mod identity;
 pub mod imports;
 pub mod loader;
 pub mod node;
@@ -35,6 +36,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use audit::AuditQuery;
 use break_glass::BreakGlassMutation;
 use connection::PageLimits;
+use identity::{IdentityMutation, IdentityQuery};
 use imports::ImportQuery;
 use query::ElementQuery;
 use sharing::{SharingMutation, SharingQuery};
@@ -42,11 +44,17 @@ use std::collections::HashMap;
 
 /// The entry points of the gridhub graph.
 #[derive(MergedObject, Default)]
-pub struct Query(ElementQuery, SharingQuery, AuditQuery, ImportQuery);
+pub struct Query(
+    ElementQuery,
+    SharingQuery,
+    AuditQuery,
+    ImportQuery,
+    IdentityQuery,
+);
 
 /// The changes gridhub accepts.
 #[derive(MergedObject, Default)]
-pub struct Mutation(SharingMutation, BreakGlassMutation);
+pub struct Mutation(SharingMutation, BreakGlassMutation, IdentityMutation);
 
 /// The gridhub schema.
 pub type GridhubSchema = Schema<Query, Mutation, EmptySubscription>;

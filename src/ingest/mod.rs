@@ -2,10 +2,12 @@
 //! per department), writers per kind of record, identity resolution and provenance, and the
 //! command-line and HTTP faces of an import.
 
+pub mod candidates;
 pub mod cli;
 pub mod endpoint;
 pub mod outcome;
 pub mod persons;
 pub mod pipeline;
+pub mod property;
 pub mod reader;
 pub mod sources;

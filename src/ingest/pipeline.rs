@@ -5,6 +5,7 @@
 
 use super::outcome::{Outcome, Summary};
 use super::persons::PersonsWriter;
+use super::property::ResidentsWriter;
 use super::reader::{Format, Mapping, Row, RowReader};
 use crate::entity::{department, import, import_rejection};
 use anyhow::{anyhow, Context as _};
@@ -42,6 +43,7 @@ type ReadRow = Result<Row, (u64, String)>;
 /// Writes the rows of one kind of one department.
 enum Writer {
     Persons(PersonsWriter),
+    Residents(ResidentsWriter),
 }
 
 impl Writer {
@@ -55,8 +57,12 @@ impl Writer {
             ("police", "persons") => Ok(Writer::Persons(
                 PersonsWriter::new(db, department_id).await?,
             )),
+            ("property", "residents") => Ok(Writer::Residents(
+                ResidentsWriter::new(db, department_id).await?,
+            )),
             _ => Err(anyhow!(
-                "importing {kind} of {department} is not supported yet; supported: police persons"
+                "importing {kind} of {department} is not supported yet; supported: police \
+                 persons, property residents"
             )),
         }
     }
@@ -68,6 +74,7 @@ impl Writer {
     ) -> anyhow::Result<Vec<Outcome>> {
         match self {
             Writer::Persons(writer) => writer.write(txn, rows).await,
+            Writer::Residents(writer) => writer.write(txn, rows).await,
         }
     }
 }

@@ -130,11 +130,14 @@ pub async fn with_field(
         .collect())
 }
 
-/// Writes person records, each tied to its person: new ones in multi-row statements, changed
-/// ones one by one. A source id repeated in the batch is written once, with its last values.
+/// Writes records of `element_type`, each tied to its element (id 0: a record not linked to any
+/// element yet, such as one waiting for an identity decision): new ones in multi-row
+/// statements, changed ones one by one. A source id repeated in the batch is written once, with
+/// its last values.
 pub async fn write(
     txn: &DatabaseTransaction,
     department_id: i64,
+    element_type: ElementType,
     records: Vec<(i64, Record)>,
 ) -> anyhow::Result<()> {
     let mut last: HashMap<String, (i64, Record)> = HashMap::new();
@@ -154,7 +157,7 @@ pub async fn write(
         let row = source_record::ActiveModel {
             department_id: Set(department_id),
             source_id: Set(record.source_id),
-            element_type: Set(ElementType::Person),
+            element_type: Set(element_type),
             element_id: Set(element),
             received_at: Set(now),
             payload: Set(record.payload),

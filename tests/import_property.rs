@@ -1,0 +1,278 @@
+//! Property resident imports with identity resolution, on SQLite and PostgreSQL: exact counts of
+//! `property/residents.csv` after `police/persons.csv`, a resident without an ID number merged
+//! into her police person, an ambiguous 王伟 left to a person's decision through
+//! `identityCandidates`, `mergeIdentity`, `splitSourceRecord` and `keepIdentitiesApart`, those
+//! closed to every caller but an admin or the property department, and a re-import that changes
+//! nothing.
+
+mod common;
+
+use common::{backends, first_error_code, Backend, Hub};
+use gridhub::access::credentials::token::{issue_hs256, Claims};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GRIDHUB: &str = env!("CARGO_BIN_EXE_gridhub");
+
+const SECRET: &str = "import-property-test-secret";
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// Runs `gridhub import` of `kind` of `department`; returns the exit code and the output.
+fn import(hub: &Hub, department: &str, kind: &str, file: &str) -> (i32, String) {
+    let output = Command::new(GRIDHUB)
+        .args(["import", "--department", department, "--kind", kind])
+        .args(["--database", &hub.url, "--file"])
+        .arg(fixture(file))
+        .env("GRIDHUB__SEED__PERSONS_ON_FIRST_START", "0")
+        .output()
+        .expect("run gridhub import");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    (
+        output.status.code().unwrap_or(-1),
+        format!("{stdout}{stderr}"),
+    )
+}
+
+/// The counts of the summary line `…: I inserted, U updated, N unchanged, R rejected`.
+fn counts(output: &str) -> [u64; 4] {
+    let line = output
+        .lines()
+        .find(|l| l.starts_with("import "))
+        .unwrap_or_else(|| panic!("no summary in: {output}"));
+    let tail = line.split(": ").nth(1).expect("counts");
+    let numbers: Vec<u64> = tail
+        .split(", ")
+        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    [numbers[0], numbers[1], numbers[2], numbers[3]]
+}
+
+async fn scalar(hub: &Hub, sql: &str) -> i64 {
+    let backend = hub.db.conn.get_database_backend();
+    let row = hub
+        .db
+        .conn
+        .query_one_raw(Statement::from_string(backend, sql.to_string()))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+fn bearer(subject: &str, role: &str, department: Option<&str>) -> String {
+    let claims = Claims {
+        sub: subject.to_string(),
+        role: role.to_string(),
+        department: department.map(str::to_string),
+        grid: None,
+        exp: chrono::Utc::now().timestamp() as u64 + 600,
+        purpose: None,
+        case_id: None,
+    };
+    format!(
+        "Bearer {}",
+        issue_hs256(SECRET, &claims, None, None).unwrap()
+    )
+}
+
+async fn hub(backend: Backend) -> Hub {
+    Hub::start_with(backend, 300, |s| {
+        s.auth.required = true;
+        s.auth.jwt_hs256_secret = SECRET.to_string();
+    })
+    .await
+}
+
+async fn ask(hub: &Hub, token: &str, query: &str, variables: Value) -> Value {
+    let (_, _, body) = hub
+        .query_as(
+            &[("Authorization", token)],
+            json!({"query": query, "variables": variables}),
+        )
+        .await;
+    body
+}
+
+/// Runs `query` as `token`, asserting it has no errors; returns `data`.
+async fn data(hub: &Hub, token: &str, query: &str, variables: Value) -> Value {
+    let body = ask(hub, token, query, variables).await;
+    assert!(body.get("errors").is_none(), "{:?}: {body:#}", hub.backend);
+    body["data"].clone()
+}
+
+const CANDIDATES: &str = "query($status: IdentityCandidateStatus) { identityCandidates(status: $status) { id score status sourceRecord { id sourceId } person { id name } } }";
+const MERGE: &str =
+    "mutation($id: ID!) { mergeIdentity(candidateId: $id) { id status decidedBy } }";
+const KEEP_APART: &str =
+    "mutation($id: ID!) { keepIdentitiesApart(candidateId: $id) { id status } }";
+const SPLIT: &str = "mutation($id: ID!) { splitSourceRecord(sourceRecordId: $id) { id sourceId element { __typename } } }";
+
+async fn candidates(hub: &Hub, token: &str, status: &str) -> Vec<Value> {
+    let found = data(hub, token, CANDIDATES, json!({"status": status})).await;
+    found["identityCandidates"].as_array().cloned().unwrap()
+}
+
+/// Persons linked to the property record of 王伟 (WY2026110002).
+async fn wang_wei_links(hub: &Hub) -> i64 {
+    scalar(
+        hub,
+        "SELECT COUNT(*) FROM source_records WHERE source_id = 'WY2026110002' AND element_id <> 0",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn residents_import_with_exact_counts_and_resolve_identities() {
+    for backend in backends() {
+        let hub = hub(backend).await;
+        let (code, output) = import(&hub, "police", "persons", "police/persons.csv");
+        assert_eq!(code, 0, "{backend:?}: {output}");
+        let (code, output) = import(&hub, "property", "residents", "property/residents.csv");
+        assert_eq!(code, 0, "{backend:?}: {output}");
+        assert_eq!(counts(&output), [2, 1, 0, 10], "{backend:?}: {output}");
+        for (line, reason) in [
+            (5, "no person with this ID number"),
+            (7, "no person matches"),
+            (13, "check character"),
+            (14, "role"),
+        ] {
+            let row = output
+                .lines()
+                .find(|l| l.contains(&format!("line {line}: ")))
+                .unwrap_or_else(|| panic!("{backend:?}: line {line} rejected: {output}"));
+            assert!(row.contains(reason), "{backend:?}: {row}");
+        }
+
+        assert_eq!(
+            scalar(
+                &hub,
+                "SELECT COUNT(*) FROM persons WHERE name = '李秀英' AND birth_date = '1962-03-08'"
+            )
+            .await,
+            1,
+            "{backend:?}: 李秀英 stays one person"
+        );
+        assert_eq!(
+            scalar(
+                &hub,
+                "SELECT COUNT(DISTINCT s.department_id) FROM source_records s JOIN persons p \
+                 ON s.element_type = 'person' AND s.element_id = p.id \
+                 WHERE p.id_number = '65020319620308184X'"
+            )
+            .await,
+            2,
+            "{backend:?}: 李秀英 has records from police and property"
+        );
+        assert_eq!(
+            scalar(
+                &hub,
+                "SELECT COUNT(*) FROM persons WHERE id_number = '650203197004120935' \
+                 AND phone = '13709905566'"
+            )
+            .await,
+            1,
+            "{backend:?}: property's phone wins for 张建国"
+        );
+        assert_eq!(
+            wang_wei_links(&hub).await,
+            0,
+            "{backend:?}: 王伟 is not merged"
+        );
+
+        decide_wang_wei(&hub).await;
+
+        let records = scalar(&hub, "SELECT COUNT(*) FROM source_records").await;
+        let (_, output) = import(&hub, "property", "residents", "property/residents.csv");
+        assert_eq!(counts(&output), [0, 0, 3, 10], "{backend:?}: {output}");
+        assert_eq!(
+            scalar(&hub, "SELECT COUNT(*) FROM source_records").await,
+            records
+        );
+    }
+}
+
+/// The candidates of the property 王伟: listed, merged, split, kept apart; and closed to others.
+async fn decide_wang_wei(hub: &Hub) {
+    let backend = hub.backend;
+    let admin = bearer("admin-wang", "admin", None);
+    let open = candidates(hub, &admin, "OPEN").await;
+    assert_eq!(open.len(), 2, "{backend:?}: {open:?}");
+    for candidate in &open {
+        assert_eq!(candidate["sourceRecord"]["sourceId"], "WY2026110002");
+        assert_eq!(candidate["person"]["name"], "王伟");
+        assert_eq!(
+            candidate["score"], 0.3,
+            "{backend:?}: name and birth date, other phone"
+        );
+    }
+
+    for token in [
+        bearer("worker-li", "grid_worker", None),
+        bearer("police-system", "department", Some("police")),
+        bearer("auditor-zhao", "auditor", None),
+    ] {
+        let body = ask(hub, &token, CANDIDATES, json!({"status": "OPEN"})).await;
+        assert_eq!(
+            first_error_code(&body).as_deref(),
+            Some("FORBIDDEN"),
+            "{body}"
+        );
+        let body = ask(hub, &token, MERGE, json!({"id": open[0]["id"]})).await;
+        assert_eq!(
+            first_error_code(&body).as_deref(),
+            Some("FORBIDDEN"),
+            "{body}"
+        );
+    }
+    let property = bearer("property-system", "department", Some("property"));
+    assert_eq!(candidates(hub, &property, "OPEN").await.len(), 2);
+
+    let merged = data(hub, &property, MERGE, json!({"id": open[0]["id"]})).await;
+    assert_eq!(merged["mergeIdentity"]["status"], "MERGED");
+    assert_eq!(merged["mergeIdentity"]["decidedBy"], "property-system");
+    assert!(candidates(hub, &admin, "OPEN").await.is_empty());
+    let kept = candidates(hub, &admin, "KEPT_APART").await;
+    assert_eq!(kept.len(), 1, "{backend:?}: the other candidate is closed");
+    assert_eq!(kept[0]["id"], open[1]["id"]);
+    assert_eq!(wang_wei_links(hub).await, 1, "{backend:?}: merged");
+    let again = ask(hub, &admin, MERGE, json!({"id": open[1]["id"]})).await;
+    assert_eq!(
+        first_error_code(&again).as_deref(),
+        Some("CONFLICT"),
+        "{again}"
+    );
+
+    let record = open[0]["sourceRecord"]["id"].clone();
+    let split = data(hub, &admin, SPLIT, json!({"id": record})).await;
+    assert_eq!(split["splitSourceRecord"]["element"], Value::Null);
+    assert_eq!(wang_wei_links(hub).await, 0, "{backend:?}: split");
+    let reopened = candidates(hub, &admin, "OPEN").await;
+    assert_eq!(reopened.len(), 1, "{backend:?}: {reopened:?}");
+    assert_eq!(reopened[0]["id"], open[1]["id"]);
+    let kept = candidates(hub, &admin, "KEPT_APART").await;
+    assert_eq!(
+        kept[0]["id"], open[0]["id"],
+        "{backend:?}: the wrong merge is kept apart"
+    );
+
+    let apart = data(hub, &admin, KEEP_APART, json!({"id": open[1]["id"]})).await;
+    assert_eq!(apart["keepIdentitiesApart"]["status"], "KEPT_APART");
+    assert!(candidates(hub, &admin, "OPEN").await.is_empty());
+    assert_eq!(
+        scalar(
+            hub,
+            "SELECT COUNT(*) FROM persons WHERE name = '王伟' AND birth_date = '1985-07-15'"
+        )
+        .await,
+        2,
+        "{backend:?}: no person was created or merged away"
+    );
+}
