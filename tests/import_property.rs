@@ -186,6 +186,20 @@ async fn residents_import_with_exact_counts_and_resolve_identities() {
             0,
             "{backend:?}: 王伟 is not merged"
         );
+        let admin = bearer("admin-conflicts", "admin", None);
+        let (_, _, card) = hub
+            .query_as(
+                &[("Authorization", &admin), ("X-Purpose", "data quality"), ("X-Case-Id", "DQ-1")],
+                json!({"query": r#"{ personByIdNumber(idNumber: "650203197004120935") { conflicts { field shownValue claims { department value } } } }"#}),
+            )
+            .await;
+        assert_eq!(
+            card["data"]["personByIdNumber"]["conflicts"],
+            json!([{"field": "phone", "shownValue": "13709905566", "claims": [
+                {"department": "police", "value": "13709901122"},
+                {"department": "property", "value": "13709905566"}]}]),
+            "{backend:?}: police and property disagree on 张建国's phone and property's is shown: {card}"
+        );
 
         decide_wang_wei(&hub).await;
 
