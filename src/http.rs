@@ -71,6 +71,18 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Authenticates the caller of a request and lets it through the gate, or says why not.
+    pub async fn admit(&self, headers: &HeaderMap) -> Result<Admission, Refusal> {
+        let principal = match self.authenticator.authenticate(headers).await {
+            Ok(principal) => principal,
+            Err(error) if error.is_internal() => return Err(Refusal::Internal),
+            Err(error) => return Err(Refusal::Unauthenticated(error.message().to_string())),
+        };
+        self.gate.admit(principal).await
+    }
+}
+
 /// A request that could not be read as GraphQL: answered in GraphQL's error shape with a code.
 pub struct Rejection(ParseRequestError);
 
@@ -193,12 +205,7 @@ async fn graphql(
     headers: HeaderMap,
     request: Result<GraphQLBatchRequest<Rejection>, Rejection>,
 ) -> Response {
-    let principal = match state.authenticator.authenticate(&headers).await {
-        Ok(principal) => principal,
-        Err(error) if error.is_internal() => return refused(Refusal::Internal),
-        Err(error) => return refused(Refusal::Unauthenticated(error.message().to_string())),
-    };
-    let admission = match state.gate.admit(principal).await {
+    let admission = match state.admit(&headers).await {
         Ok(admission) => admission,
         Err(refusal) => return refused(refusal),
     };

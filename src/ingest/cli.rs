@@ -69,16 +69,7 @@ pub async fn import_file(
 
 /// The summary as printed.
 pub fn render(summary: &Summary) -> String {
-    let mut text = format!(
-        "import {} of {} {}: {} inserted, {} updated, {} unchanged, {} rejected\n",
-        summary.import_id,
-        summary.department,
-        summary.kind,
-        summary.inserted,
-        summary.updated,
-        summary.unchanged,
-        summary.rejected
-    );
+    let mut text = format!("{}\n", summary.describe());
     for row in &summary.rejections {
         text.push_str(&format!("  line {}: {}\n", row.line, row.reason));
     }

@@ -49,12 +49,7 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let principal = match state.authenticator.authenticate(&headers).await {
-        Ok(principal) => principal,
-        Err(error) if error.is_internal() => return refused(Refusal::Internal),
-        Err(error) => return refused(Refusal::Unauthenticated(error.message().to_string())),
-    };
-    let admission = match state.gate.admit(principal).await {
+    let admission = match state.admit(&headers).await {
         Ok(admission) => admission,
         Err(refusal) => return refused(refusal),
     };
@@ -85,16 +80,7 @@ pub async fn ingest(
     match pipeline::run(&state.db.conn, request, &ProgressBar::hidden()).await {
         Ok(summary) => {
             state.audit.record(AuditEntry {
-                detail: format!(
-                    "import {} of {} {}: {} inserted, {} updated, {} unchanged, {} rejected",
-                    summary.import_id,
-                    summary.department,
-                    summary.kind,
-                    summary.inserted,
-                    summary.updated,
-                    summary.unchanged,
-                    summary.rejected
-                ),
+                detail: summary.describe(),
                 ..AuditEntry::by(&admission.principal, AuditKind::Mutation)
             });
             Json(summary).into_response()

@@ -68,9 +68,18 @@ impl Summary {
         }
     }
 
-    /// Rows read in all.
-    pub fn rows(&self) -> u64 {
-        self.inserted + self.updated + self.unchanged + self.rejected
+    /// One line: the import, its department and kind, and the four counts.
+    pub fn describe(&self) -> String {
+        format!(
+            "import {} of {} {}: {} inserted, {} updated, {} unchanged, {} rejected",
+            self.import_id,
+            self.department,
+            self.kind,
+            self.inserted,
+            self.updated,
+            self.unchanged,
+            self.rejected
+        )
     }
 }
 
@@ -94,7 +103,10 @@ mod tests {
             ),
             (1, 1, 1, 1)
         );
-        assert_eq!(summary.rows(), 4);
+        assert_eq!(
+            summary.describe(),
+            "import 0 of  : 1 inserted, 1 updated, 1 unchanged, 1 rejected"
+        );
         assert_eq!(summary.rejections[0].line, 3);
     }
 }
