@@ -2,9 +2,12 @@
 //! per department), writers per kind of record, identity resolution and provenance, and the
 //! command-line and HTTP faces of an import.
 
+pub mod civil_affairs;
 pub mod cli;
 pub mod endpoint;
+pub mod lookup;
 pub mod outcome;
+pub mod party;
 pub mod persons;
 pub mod pipeline;
 pub mod reader;

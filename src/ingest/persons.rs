@@ -12,7 +12,7 @@ use super::reader::Row;
 use super::sources::{self, Fingerprinted};
 use crate::domain::grid_code;
 use crate::domain::id_number::{self, IdNumber};
-use crate::entity::vocabulary::{Gender, PersonTag};
+use crate::entity::vocabulary::{ElementType, Gender, PersonTag};
 use crate::entity::{department, grid, person, person_tag};
 use chrono::Utc;
 use sea_orm::{
@@ -366,7 +366,7 @@ impl Plan {
             .into_iter()
             .filter_map(|(number, record)| ids.get(&number).map(|id| (*id, record)))
             .collect();
-        sources::write(txn, department_id, records).await?;
+        sources::write(txn, department_id, ElementType::Person, records).await?;
         write_tags(txn, &self.tags, &ids).await
     }
 }

@@ -3,7 +3,9 @@
 //! rows, so an import stopped at any point leaves whole batches only, and running it again skips
 //! what was already written (same source id and fingerprint) and completes it.
 
+use super::civil_affairs::{CommunityWorkersWriter, SocialOrganizationsWriter, WelfareWriter};
 use super::outcome::{Outcome, Summary};
+use super::party::{MembersWriter, OrganizationsWriter};
 use super::persons::PersonsWriter;
 use super::reader::{Format, Mapping, Row, RowReader};
 use crate::entity::{department, import, import_rejection};
@@ -42,6 +44,11 @@ type ReadRow = Result<Row, (u64, String)>;
 /// Writes the rows of one kind of one department.
 enum Writer {
     Persons(PersonsWriter),
+    PartyOrganizations(OrganizationsWriter),
+    PartyMembers(MembersWriter),
+    Welfare(WelfareWriter),
+    SocialOrganizations(SocialOrganizationsWriter),
+    CommunityWorkers(CommunityWorkersWriter),
 }
 
 impl Writer {
@@ -55,8 +62,21 @@ impl Writer {
             ("police", "persons") => Ok(Writer::Persons(
                 PersonsWriter::new(db, department_id).await?,
             )),
+            ("party", "organizations") => Ok(Writer::PartyOrganizations(
+                OrganizationsWriter::new(db, department_id).await?,
+            )),
+            ("party", "members") => Ok(Writer::PartyMembers(MembersWriter::new(department_id))),
+            ("civil_affairs", "welfare") => Ok(Writer::Welfare(WelfareWriter::new(department_id))),
+            ("civil_affairs", "social_organizations") => Ok(Writer::SocialOrganizations(
+                SocialOrganizationsWriter::new(db, department_id).await?,
+            )),
+            ("civil_affairs", "community_workers") => Ok(Writer::CommunityWorkers(
+                CommunityWorkersWriter::new(db, department_id).await?,
+            )),
             _ => Err(anyhow!(
-                "importing {kind} of {department} is not supported yet; supported: police persons"
+                "importing {kind} of {department} is not supported yet; supported: police \
+                 persons, party organizations and members, civil_affairs welfare, \
+                 social_organizations and community_workers"
             )),
         }
     }
@@ -68,6 +88,11 @@ impl Writer {
     ) -> anyhow::Result<Vec<Outcome>> {
         match self {
             Writer::Persons(writer) => writer.write(txn, rows).await,
+            Writer::PartyOrganizations(writer) => writer.write(txn, rows).await,
+            Writer::PartyMembers(writer) => writer.write(txn, rows).await,
+            Writer::Welfare(writer) => writer.write(txn, rows).await,
+            Writer::SocialOrganizations(writer) => writer.write(txn, rows).await,
+            Writer::CommunityWorkers(writer) => writer.write(txn, rows).await,
         }
     }
 }

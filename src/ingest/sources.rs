@@ -102,6 +102,42 @@ pub async fn known<'a>(
         .collect())
 }
 
+/// The department's fingerprints as a batch is planned: those in the hub, then each row taken.
+pub struct Seen {
+    known: HashMap<String, Known>,
+    taken: HashMap<String, String>,
+}
+
+impl Seen {
+    /// What the hub has of the department's records with these source ids.
+    pub async fn load<'a>(
+        txn: &DatabaseTransaction,
+        department_id: i64,
+        source_ids: impl Iterator<Item = &'a str>,
+    ) -> anyhow::Result<Seen> {
+        Ok(Seen {
+            known: known(txn, department_id, source_ids).await?,
+            taken: HashMap::new(),
+        })
+    }
+
+    /// Whether `item` repeats a record with the same values, in the hub or earlier in the batch.
+    pub fn is_unchanged<T>(&self, item: &Fingerprinted<T>) -> bool {
+        let latest = self
+            .taken
+            .get(&item.source_id)
+            .or_else(|| self.known.get(&item.source_id).map(|k| &k.fingerprint));
+        latest == Some(&item.fingerprint)
+    }
+
+    /// The source record to write for `item`, which is now taken.
+    pub fn take<T>(&mut self, item: &Fingerprinted<T>) -> Record {
+        self.taken
+            .insert(item.source_id.clone(), item.fingerprint.clone());
+        item.record(&self.known)
+    }
+}
+
 /// The persons among `persons` for whom `department` has sent a record giving `field`.
 pub async fn with_field(
     txn: &DatabaseTransaction,
@@ -130,11 +166,13 @@ pub async fn with_field(
         .collect())
 }
 
-/// Writes person records, each tied to its person: new ones in multi-row statements, changed
-/// ones one by one. A source id repeated in the batch is written once, with its last values.
+/// Writes records, each tied to its element of `element_type`: new ones in multi-row statements,
+/// changed ones one by one. A source id repeated in the batch is written once, with its last
+/// values.
 pub async fn write(
     txn: &DatabaseTransaction,
     department_id: i64,
+    element_type: ElementType,
     records: Vec<(i64, Record)>,
 ) -> anyhow::Result<()> {
     let mut last: HashMap<String, (i64, Record)> = HashMap::new();
@@ -154,7 +192,7 @@ pub async fn write(
         let row = source_record::ActiveModel {
             department_id: Set(department_id),
             source_id: Set(record.source_id),
-            element_type: Set(ElementType::Person),
+            element_type: Set(element_type),
             element_id: Set(element),
             received_at: Set(now),
             payload: Set(record.payload),
