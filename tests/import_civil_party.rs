@@ -146,6 +146,31 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             &[3, 12, 13],
         );
         assert!(output.contains(UNKNOWN_PERSON), "{backend:?}: {output}");
+
+        let output = import_twice(
+            &hub,
+            "party",
+            "dual_registrations",
+            "party/dual_registrations.ndjson",
+            [0, 0, 0, 11],
+            &[1, 8, 9, 10, 11],
+        );
+        assert!(
+            output.contains("line 11: unit_org_code"),
+            "{backend:?}: {output}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let serve = |hours: u32| {
+            format!("{{\"身份证号\": \"{LI_XIUYING}\", \"姓名\": \"李秀英\", \"单位党组织编码\": \"DZ2026000006\", \"报到网格编码\": \"650203001001001001\", \"报到日期\": \"2026-03-05\", \"服务时长\": {hours}}}\n")
+        };
+        let file = write(dir.path(), "dual.ndjson", &(serve(4) + &serve(4)));
+        let (_, output) = import(&hub, "party", "dual_registrations", &file);
+        assert_eq!(counts(&output), [1, 0, 1, 0], "{backend:?}: {output}");
+        let file = write(dir.path(), "dual.ndjson", &serve(9));
+        let (_, output) = import(&hub, "party", "dual_registrations", &file);
+        assert_eq!(counts(&output), [0, 1, 0, 0], "{backend:?}: {output}");
+        let hours = "SELECT COUNT(*) FROM dual_registrations WHERE service_hours = 9";
+        assert_eq!(scalar(&hub, hours).await, 1, "{backend:?}");
     }
 }
 

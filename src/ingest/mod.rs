@@ -4,6 +4,7 @@
 
 pub mod civil_affairs;
 pub mod cli;
+pub mod dual_registrations;
 pub mod endpoint;
 pub mod lookup;
 pub mod outcome;

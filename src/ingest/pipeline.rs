@@ -4,6 +4,7 @@
 //! what was already written (same source id and fingerprint) and completes it.
 
 use super::civil_affairs::{CommunityWorkersWriter, SocialOrganizationsWriter, WelfareWriter};
+use super::dual_registrations::DualRegistrationsWriter;
 use super::outcome::{Outcome, Summary};
 use super::party::{MembersWriter, OrganizationsWriter};
 use super::persons::PersonsWriter;
@@ -46,6 +47,7 @@ enum Writer {
     Persons(PersonsWriter),
     PartyOrganizations(OrganizationsWriter),
     PartyMembers(MembersWriter),
+    DualRegistrations(DualRegistrationsWriter),
     Welfare(WelfareWriter),
     SocialOrganizations(SocialOrganizationsWriter),
     CommunityWorkers(CommunityWorkersWriter),
@@ -66,6 +68,9 @@ impl Writer {
                 OrganizationsWriter::new(db, department_id).await?,
             )),
             ("party", "members") => Ok(Writer::PartyMembers(MembersWriter::new(department_id))),
+            ("party", "dual_registrations") => Ok(Writer::DualRegistrations(
+                DualRegistrationsWriter::new(db, department_id).await?,
+            )),
             ("civil_affairs", "welfare") => Ok(Writer::Welfare(WelfareWriter::new(department_id))),
             ("civil_affairs", "social_organizations") => Ok(Writer::SocialOrganizations(
                 SocialOrganizationsWriter::new(db, department_id).await?,
@@ -75,7 +80,7 @@ impl Writer {
             )),
             _ => Err(anyhow!(
                 "importing {kind} of {department} is not supported yet; supported: police \
-                 persons, party organizations and members, civil_affairs welfare, \
+                 persons, party organizations, members and dual_registrations, civil_affairs welfare, \
                  social_organizations and community_workers"
             )),
         }
@@ -90,6 +95,7 @@ impl Writer {
             Writer::Persons(writer) => writer.write(txn, rows).await,
             Writer::PartyOrganizations(writer) => writer.write(txn, rows).await,
             Writer::PartyMembers(writer) => writer.write(txn, rows).await,
+            Writer::DualRegistrations(writer) => writer.write(txn, rows).await,
             Writer::Welfare(writer) => writer.write(txn, rows).await,
             Writer::SocialOrganizations(writer) => writer.write(txn, rows).await,
             Writer::CommunityWorkers(writer) => writer.write(txn, rows).await,
