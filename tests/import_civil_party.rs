@@ -136,6 +136,22 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             1,
             "{backend:?}: 党小组 under its branch"
         );
+        let dir = tempfile::tempdir().unwrap();
+        let tree = write(
+            dir.path(),
+            "tree.csv",
+            "org_code,parent_code,name,org_type\nDZ2026100002,DZ2026100001,子支部,党支部\nDZ2026100001,DZ0000000002,总支,党总支\nDZ2026100003,DZ2026100001,居委会,居委会\nDZ2026100004,DZ2026100001,第一党小组,党小组\nDZ2026100001,DZ0000000002,新总支,党总支\n",
+        );
+        let (_, output) = import(&hub, "party", "organizations", &tree);
+        assert_eq!(counts(&output), [2, 1, 0, 2], "{backend:?}: {output}");
+        assert!(
+            output.contains("line 2: parent_code `DZ2026100001`"),
+            "{backend:?}: a child before its parent: {output}"
+        );
+        assert!(
+            output.contains("line 4: org_type `居委会`"),
+            "{backend:?}: {output}"
+        );
 
         let output = import_twice(
             &hub,

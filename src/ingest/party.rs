@@ -22,9 +22,14 @@ use sea_orm::{
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
-/// Why a row naming an organisation code the hub does not know is rejected.
-fn unknown_org(column: &str, code: &str) -> String {
-    format!("{column} `{code}`: no party organisation with this code in the hub or earlier in the file; import organizations first")
+/// Why a member row naming an organisation code the hub does not know is rejected.
+fn unknown_org(code: &str) -> String {
+    format!("org_code `{code}`: no party organisation with this code in the hub; import organizations first")
+}
+
+/// Why an organisation whose parent is neither in the hub nor earlier in the file is rejected.
+fn unknown_parent(code: &str) -> String {
+    format!("parent_code `{code}`: no party organisation with this code in the hub or earlier in the file (parents come first)")
 }
 
 /// A party organisation row, checked.
@@ -130,7 +135,7 @@ impl OrganizationsWriter {
                         .is_none_or(|p| ids.contains_key(p) || planned.contains(p));
                     if !parent_known {
                         let parent = fact.parent_code.as_deref().unwrap_or_default();
-                        outcomes.push(Outcome::Rejected(unknown_org("parent_code", parent)));
+                        outcomes.push(Outcome::Rejected(unknown_parent(parent)));
                         continue;
                     }
                     let current = ids.get(&fact.code).and_then(|id| existing.get(id));
@@ -332,7 +337,7 @@ impl MembersWriter {
                     orgs.get(&item.fact.org_code),
                 ) {
                     (None, _) => Outcome::Rejected(UNKNOWN_PERSON.to_string()),
-                    (_, None) => Outcome::Rejected(unknown_org("org_code", &item.fact.org_code)),
+                    (_, None) => Outcome::Rejected(unknown_org(&item.fact.org_code)),
                     (Some(&person), Some(&org)) => {
                         plan.records.push((person, seen.take(item)));
                         plan.add(person, org, &item.fact)
