@@ -187,6 +187,22 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
         assert_eq!(counts(&output), [0, 1, 0, 0], "{backend:?}: {output}");
         let hours = "SELECT COUNT(*) FROM dual_registrations WHERE service_hours = 9";
         assert_eq!(scalar(&hub, hours).await, 1, "{backend:?}");
+
+        let output = import_twice(
+            &hub,
+            "party",
+            "volunteer_hours",
+            "party/volunteer_hours.csv",
+            [1, 0, 0, 13],
+            &[2, 6, 13, 14, 15],
+        );
+        assert!(
+            output.contains("line 14: id_number"),
+            "{backend:?}: {output}"
+        );
+        assert!(output.contains("line 15: hours"), "{backend:?}: {output}");
+        let served = format!("SELECT COUNT(*) FROM volunteer_participations v JOIN persons p ON p.id = v.person_id JOIN volunteer_activities a ON a.id = v.activity_id WHERE p.id_number = '{LI_XIUYING}' AND a.category = 'traffic_guidance' AND v.hours = 2");
+        assert_eq!(scalar(&hub, &served).await, 1, "{backend:?}");
     }
 }
 

@@ -13,3 +13,4 @@ pub mod persons;
 pub mod pipeline;
 pub mod reader;
 pub mod sources;
+pub mod volunteer_hours;

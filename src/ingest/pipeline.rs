@@ -9,6 +9,7 @@ use super::outcome::{Outcome, Summary};
 use super::party::{MembersWriter, OrganizationsWriter};
 use super::persons::PersonsWriter;
 use super::reader::{Format, Mapping, Row, RowReader};
+use super::volunteer_hours::VolunteerHoursWriter;
 use crate::entity::{department, import, import_rejection};
 use anyhow::{anyhow, Context as _};
 use chrono::Utc;
@@ -48,6 +49,7 @@ enum Writer {
     PartyOrganizations(OrganizationsWriter),
     PartyMembers(MembersWriter),
     DualRegistrations(DualRegistrationsWriter),
+    VolunteerHours(VolunteerHoursWriter),
     Welfare(WelfareWriter),
     SocialOrganizations(SocialOrganizationsWriter),
     CommunityWorkers(CommunityWorkersWriter),
@@ -71,6 +73,9 @@ impl Writer {
             ("party", "dual_registrations") => Ok(Writer::DualRegistrations(
                 DualRegistrationsWriter::new(db, department_id).await?,
             )),
+            ("party", "volunteer_hours") => Ok(Writer::VolunteerHours(
+                VolunteerHoursWriter::new(db, department_id).await?,
+            )),
             ("civil_affairs", "welfare") => Ok(Writer::Welfare(WelfareWriter::new(department_id))),
             ("civil_affairs", "social_organizations") => Ok(Writer::SocialOrganizations(
                 SocialOrganizationsWriter::new(db, department_id).await?,
@@ -80,7 +85,7 @@ impl Writer {
             )),
             _ => Err(anyhow!(
                 "importing {kind} of {department} is not supported yet; supported: police \
-                 persons, party organizations, members and dual_registrations, civil_affairs welfare, \
+                 persons, party organizations, members, dual_registrations and volunteer_hours, civil_affairs welfare, \
                  social_organizations and community_workers"
             )),
         }
@@ -96,6 +101,7 @@ impl Writer {
             Writer::PartyOrganizations(writer) => writer.write(txn, rows).await,
             Writer::PartyMembers(writer) => writer.write(txn, rows).await,
             Writer::DualRegistrations(writer) => writer.write(txn, rows).await,
+            Writer::VolunteerHours(writer) => writer.write(txn, rows).await,
             Writer::Welfare(writer) => writer.write(txn, rows).await,
             Writer::SocialOrganizations(writer) => writer.write(txn, rows).await,
             Writer::CommunityWorkers(writer) => writer.write(txn, rows).await,
