@@ -3,11 +3,16 @@
 //! command-line and HTTP faces of an import.
 
 pub mod candidates;
+pub mod civil_affairs;
 pub mod cli;
+pub mod dual_registrations;
 pub mod endpoint;
+pub mod lookup;
 pub mod outcome;
+pub mod party;
 pub mod persons;
 pub mod pipeline;
 pub mod property;
 pub mod reader;
 pub mod sources;
+pub mod volunteer_hours;

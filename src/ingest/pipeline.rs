@@ -3,10 +3,14 @@
 //! rows, so an import stopped at any point leaves whole batches only, and running it again skips
 //! what was already written (same source id and fingerprint) and completes it.
 
+use super::civil_affairs::{CommunityWorkersWriter, SocialOrganizationsWriter, WelfareWriter};
+use super::dual_registrations::DualRegistrationsWriter;
 use super::outcome::{Outcome, Summary};
+use super::party::{MembersWriter, OrganizationsWriter};
 use super::persons::PersonsWriter;
 use super::property::ResidentsWriter;
 use super::reader::{Format, Mapping, Row, RowReader};
+use super::volunteer_hours::VolunteerHoursWriter;
 use crate::entity::{department, import, import_rejection};
 use anyhow::{anyhow, Context as _};
 use chrono::Utc;
@@ -49,6 +53,13 @@ type ReadRow = Result<Row, (u64, String)>;
 enum Writer {
     Persons(PersonsWriter),
     Residents(ResidentsWriter),
+    PartyOrganizations(OrganizationsWriter),
+    PartyMembers(MembersWriter),
+    DualRegistrations(DualRegistrationsWriter),
+    VolunteerHours(VolunteerHoursWriter),
+    Welfare(WelfareWriter),
+    SocialOrganizations(SocialOrganizationsWriter),
+    CommunityWorkers(CommunityWorkersWriter),
 }
 
 impl Writer {
@@ -65,9 +76,28 @@ impl Writer {
             ("property", "residents") => Ok(Writer::Residents(
                 ResidentsWriter::new(db, department_id).await?,
             )),
+            ("party", "organizations") => Ok(Writer::PartyOrganizations(
+                OrganizationsWriter::new(db, department_id).await?,
+            )),
+            ("party", "members") => Ok(Writer::PartyMembers(MembersWriter::new(department_id))),
+            ("party", "dual_registrations") => Ok(Writer::DualRegistrations(
+                DualRegistrationsWriter::new(db, department_id).await?,
+            )),
+            ("party", "volunteer_hours") => Ok(Writer::VolunteerHours(
+                VolunteerHoursWriter::new(db, department_id).await?,
+            )),
+            ("civil_affairs", "welfare") => Ok(Writer::Welfare(WelfareWriter::new(department_id))),
+            ("civil_affairs", "social_organizations") => Ok(Writer::SocialOrganizations(
+                SocialOrganizationsWriter::new(db, department_id).await?,
+            )),
+            ("civil_affairs", "community_workers") => Ok(Writer::CommunityWorkers(
+                CommunityWorkersWriter::new(db, department_id).await?,
+            )),
             _ => Err(anyhow!(
                 "importing {kind} of {department} is not supported yet; supported: police \
-                 persons, property residents"
+                 persons; property residents; party organizations, members, dual_registrations \
+                 and volunteer_hours; civil_affairs welfare, social_organizations and \
+                 community_workers"
             )),
         }
     }
@@ -80,6 +110,13 @@ impl Writer {
         match self {
             Writer::Persons(writer) => writer.write(txn, rows).await,
             Writer::Residents(writer) => writer.write(txn, rows).await,
+            Writer::PartyOrganizations(writer) => writer.write(txn, rows).await,
+            Writer::PartyMembers(writer) => writer.write(txn, rows).await,
+            Writer::DualRegistrations(writer) => writer.write(txn, rows).await,
+            Writer::VolunteerHours(writer) => writer.write(txn, rows).await,
+            Writer::Welfare(writer) => writer.write(txn, rows).await,
+            Writer::SocialOrganizations(writer) => writer.write(txn, rows).await,
+            Writer::CommunityWorkers(writer) => writer.write(txn, rows).await,
         }
     }
 }

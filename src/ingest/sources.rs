@@ -102,6 +102,42 @@ pub async fn known<'a>(
         .collect())
 }
 
+/// The department's fingerprints as a batch is planned: those in the hub, then each row taken.
+pub struct Seen {
+    known: HashMap<String, Known>,
+    taken: HashMap<String, String>,
+}
+
+impl Seen {
+    /// What the hub has of the department's records with these source ids.
+    pub async fn load<'a>(
+        txn: &DatabaseTransaction,
+        department_id: i64,
+        source_ids: impl Iterator<Item = &'a str>,
+    ) -> anyhow::Result<Seen> {
+        Ok(Seen {
+            known: known(txn, department_id, source_ids).await?,
+            taken: HashMap::new(),
+        })
+    }
+
+    /// Whether `item` repeats a record with the same values, in the hub or earlier in the batch.
+    pub fn is_unchanged<T>(&self, item: &Fingerprinted<T>) -> bool {
+        let latest = self
+            .taken
+            .get(&item.source_id)
+            .or_else(|| self.known.get(&item.source_id).map(|k| &k.fingerprint));
+        latest == Some(&item.fingerprint)
+    }
+
+    /// The source record to write for `item`, which is now taken.
+    pub fn take<T>(&mut self, item: &Fingerprinted<T>) -> Record {
+        self.taken
+            .insert(item.source_id.clone(), item.fingerprint.clone());
+        item.record(&self.known)
+    }
+}
+
 /// The persons among `persons` for whom `department` has sent a record giving `field`.
 pub async fn with_field(
     txn: &DatabaseTransaction,
