@@ -387,6 +387,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
         } => {
             settings.database.url = database.unwrap_or(settings.database.url);
+            settings.database.max_connections = 1;
+            settings.database.min_connections = 1;
             init_tracing(&settings);
             let database = open(&settings).await?;
             let summary = ingest::cli::import_file(

@@ -40,7 +40,8 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
-/// Imports `path` for `department` and prints the summary.
+/// Imports `path` for `department` and prints the summary. `db` should have one connection, so
+/// that the import's large SQLite page cache is one cache.
 pub async fn import_file(
     db: &DatabaseConnection,
     department: &str,
@@ -58,6 +59,7 @@ pub async fn import_file(
         file_name: path.display().to_string(),
         started_by: "cli".to_string(),
         source: file,
+        large_cache: true,
     };
     let bar = progress_bar();
     let summary = pipeline::run(db, request, &bar).await;

@@ -76,6 +76,7 @@ pub async fn ingest(
         file_name: "http".to_string(),
         started_by: admission.principal.subject.clone(),
         source: SyncIoBridge::new(StreamReader::new(stream)),
+        large_cache: false,
     };
     match pipeline::run(&state.db.conn, request, &ProgressBar::hidden()).await {
         Ok(summary) => {

@@ -25,9 +25,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Rows written per transaction.
 pub const BATCH_ROWS: usize = 2000;
 
-/// SQLite page cache of the importing connection, in KiB: a large district's indexes stay in
-/// memory instead of being read back for every batch (the default is 2 MiB). Bounded, so memory
-/// stays flat however long the file is.
+/// SQLite page cache of the importing connection with `large_cache`, in KiB: a large district's
+/// indexes stay in memory instead of being read back for every batch (the default is 2 MiB).
+/// Bounded, so memory stays flat however long the file is.
 const SQLITE_CACHE_KIB: u32 = 131_072;
 
 /// What to import.
@@ -44,6 +44,9 @@ pub struct ImportRequest<R> {
     pub started_by: String,
     /// The bytes.
     pub source: R,
+    /// Give the importing SQLite connection a large page cache (for a process that imports
+    /// over one connection, such as `gridhub import`; a server's pooled connections keep theirs).
+    pub large_cache: bool,
 }
 
 /// A row as read: decoded, or a line that could not be read.
@@ -154,7 +157,15 @@ pub async fn run<R: Read + Send + 'static>(
     };
     while let Some(batch) = batches.recv().await {
         let rows = batch.len() as u64;
-        write_batch(db, &mut writer, run.id, batch, &mut summary).await?;
+        write_batch(
+            db,
+            &mut writer,
+            run.id,
+            batch,
+            &mut summary,
+            request.large_cache,
+        )
+        .await?;
         progress.inc(rows);
     }
     crate::tally::refresh(db).await?;
@@ -212,9 +223,10 @@ async fn write_batch(
     import_id: i64,
     batch: Vec<ReadRow>,
     summary: &mut Summary,
+    large_cache: bool,
 ) -> anyhow::Result<()> {
     let txn = db.begin().await?;
-    if txn.get_database_backend() == DbBackend::Sqlite {
+    if large_cache && txn.get_database_backend() == DbBackend::Sqlite {
         txn.execute_unprepared(&format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
             .await?;
     }
