@@ -440,7 +440,7 @@ impl CommunityWorkersWriter {
             facts.iter().map(|f| f.fact.id_number.as_str()).collect(),
         )
         .await?;
-        let mut posts = staff_posts(txn, persons.values().copied()).await?;
+        let mut posts = lookup::grid_posts(txn, persons.values().copied()).await?;
         let mut inserts = Vec::new();
         let mut records: Vec<(i64, Record)> = Vec::new();
         let mut outcomes = Vec::with_capacity(rows.len());
@@ -478,24 +478,6 @@ impl CommunityWorkersWriter {
         sources::write(txn, self.department_id, ElementType::Person, records).await?;
         Ok(outcomes)
     }
-}
-
-/// The grid posts of these persons, as (person, grid, role).
-async fn staff_posts(
-    txn: &DatabaseTransaction,
-    persons: impl Iterator<Item = i64>,
-) -> anyhow::Result<HashSet<(i64, i64, StaffRole)>> {
-    let persons: Vec<i64> = persons.collect();
-    if persons.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(grid_staff::Entity::find()
-        .filter(grid_staff::Column::PersonId.is_in(persons))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|s| (s.person_id, s.grid_id, s.role))
-        .collect())
 }
 
 #[cfg(test)]

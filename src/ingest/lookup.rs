@@ -1,18 +1,18 @@
 //! What the department writers share: reading checked values out of a row (required values, ID
 //! numbers, dates, grid codes) with a rejection reason naming the column, and loading in one
-//! statement per batch what the hub already has (grids, persons by ID number, party
-//! organisations by their code).
+//! statement per batch what the hub already has (grids, persons by ID number, grid posts,
+//! elements by a department's source ids).
 
 use super::reader::Row;
 use crate::domain::grid_code;
 use crate::domain::id_number::IdNumber;
-use crate::entity::vocabulary::ElementType;
-use crate::entity::{grid, person, source_record};
+use crate::entity::vocabulary::{ElementType, StaffRole};
+use crate::entity::{grid, grid_staff, person, source_record};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Why a row naming an ID number the hub does not know is rejected.
 pub const UNKNOWN_PERSON: &str =
@@ -101,7 +101,17 @@ pub async fn organization_ids(
     department_id: i64,
     codes: Vec<&str>,
 ) -> anyhow::Result<HashMap<String, i64>> {
-    if codes.is_empty() {
+    element_ids(txn, department_id, ElementType::Organization, codes).await
+}
+
+/// The elements of `element_type` a department knows by these source ids, source id → element id.
+pub async fn element_ids(
+    txn: &DatabaseTransaction,
+    department_id: i64,
+    element_type: ElementType,
+    source_ids: Vec<&str>,
+) -> anyhow::Result<HashMap<String, i64>> {
+    if source_ids.is_empty() {
         return Ok(HashMap::new());
     }
     Ok(source_record::Entity::find()
@@ -109,11 +119,29 @@ pub async fn organization_ids(
         .column(source_record::Column::SourceId)
         .column(source_record::Column::ElementId)
         .filter(source_record::Column::DepartmentId.eq(department_id))
-        .filter(source_record::Column::ElementType.eq(ElementType::Organization))
-        .filter(source_record::Column::SourceId.is_in(codes))
+        .filter(source_record::Column::ElementType.eq(element_type))
+        .filter(source_record::Column::SourceId.is_in(source_ids))
         .into_tuple::<(String, i64)>()
         .all(txn)
         .await?
         .into_iter()
+        .collect())
+}
+
+/// The grid posts of these persons, as (person, grid, role).
+pub async fn grid_posts(
+    txn: &DatabaseTransaction,
+    persons: impl Iterator<Item = i64>,
+) -> anyhow::Result<HashSet<(i64, i64, StaffRole)>> {
+    let persons: Vec<i64> = persons.collect();
+    if persons.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(grid_staff::Entity::find()
+        .filter(grid_staff::Column::PersonId.is_in(persons))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.person_id, s.grid_id, s.role))
         .collect())
 }

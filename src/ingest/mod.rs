@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod party;
 pub mod persons;
 pub mod pipeline;
+pub mod police;
 pub mod property;
 pub mod reader;
 pub mod sources;

@@ -8,6 +8,7 @@ use super::dual_registrations::DualRegistrationsWriter;
 use super::outcome::{Outcome, Summary};
 use super::party::{MembersWriter, OrganizationsWriter};
 use super::persons::PersonsWriter;
+use super::police::{DevicesWriter, GridPoliceWriter};
 use super::property::ResidentsWriter;
 use super::reader::{Format, Mapping, Row, RowReader};
 use super::volunteer_hours::VolunteerHoursWriter;
@@ -55,6 +56,8 @@ type ReadRow = Result<Row, (u64, String)>;
 /// Writes the rows of one kind of one department.
 enum Writer {
     Persons(PersonsWriter),
+    GridPolice(GridPoliceWriter),
+    Devices(DevicesWriter),
     Residents(ResidentsWriter),
     PartyOrganizations(OrganizationsWriter),
     PartyMembers(MembersWriter),
@@ -75,6 +78,12 @@ impl Writer {
         match (department, kind) {
             ("police", "persons") => Ok(Writer::Persons(
                 PersonsWriter::new(db, department_id).await?,
+            )),
+            ("police", "grid_police") => Ok(Writer::GridPolice(
+                GridPoliceWriter::new(db, department_id).await?,
+            )),
+            ("police", "devices") => Ok(Writer::Devices(
+                DevicesWriter::new(db, department_id).await?,
             )),
             ("property", "residents") => Ok(Writer::Residents(
                 ResidentsWriter::new(db, department_id).await?,
@@ -98,7 +107,7 @@ impl Writer {
             )),
             _ => Err(anyhow!(
                 "importing {kind} of {department} is not supported yet; supported: police \
-                 persons; property residents; party organizations, members, dual_registrations \
+                 persons, grid_police and devices; property residents; party organizations, members, dual_registrations \
                  and volunteer_hours; civil_affairs welfare, social_organizations and \
                  community_workers"
             )),
@@ -112,6 +121,8 @@ impl Writer {
     ) -> anyhow::Result<Vec<Outcome>> {
         match self {
             Writer::Persons(writer) => writer.write(txn, rows).await,
+            Writer::GridPolice(writer) => writer.write(txn, rows).await,
+            Writer::Devices(writer) => writer.write(txn, rows).await,
             Writer::Residents(writer) => writer.write(txn, rows).await,
             Writer::PartyOrganizations(writer) => writer.write(txn, rows).await,
             Writer::PartyMembers(writer) => writer.write(txn, rows).await,
