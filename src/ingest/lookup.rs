@@ -101,6 +101,17 @@ pub async fn organization_ids(
     department_id: i64,
     codes: Vec<&str>,
 ) -> anyhow::Result<HashMap<String, i64>> {
+    element_ids(txn, department_id, ElementType::Organization, codes).await
+}
+
+/// The elements of `element_type` a department knows by these source ids, source id → element
+/// id.
+pub async fn element_ids(
+    txn: &DatabaseTransaction,
+    department_id: i64,
+    element_type: ElementType,
+    codes: Vec<&str>,
+) -> anyhow::Result<HashMap<String, i64>> {
     if codes.is_empty() {
         return Ok(HashMap::new());
     }
@@ -109,7 +120,7 @@ pub async fn organization_ids(
         .column(source_record::Column::SourceId)
         .column(source_record::Column::ElementId)
         .filter(source_record::Column::DepartmentId.eq(department_id))
-        .filter(source_record::Column::ElementType.eq(ElementType::Organization))
+        .filter(source_record::Column::ElementType.eq(element_type))
         .filter(source_record::Column::SourceId.is_in(codes))
         .into_tuple::<(String, i64)>()
         .all(txn)
