@@ -112,13 +112,19 @@ async fn check(backend: Backend) {
         [9, 0, 1, 2],
         "{backend:?} service requests"
     );
-    assert_eq!(scalar(&hub, "SELECT COUNT(*) FROM events").await - events, 9);
+    assert_eq!(
+        scalar(&hub, "SELECT COUNT(*) FROM events").await - events,
+        9
+    );
     assert_eq!(
         import(&hub, "service_requests", "property/service_requests.csv"),
         [0, 0, 10, 2],
         "{backend:?} service requests again"
     );
-    assert_eq!(scalar(&hub, "SELECT COUNT(*) FROM events").await - events, 9);
+    assert_eq!(
+        scalar(&hub, "SELECT COUNT(*) FROM events").await - events,
+        9
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
