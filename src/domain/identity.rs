@@ -177,13 +177,17 @@ pub fn decide(incoming: &Evidence, candidates: &[(i64, Evidence)]) -> Decision {
 /// (`3号楼`, `3栋`, `3幢` → `3`; `2单元` → `2`; `502室` → `502`), leading zeros dropped from
 /// numbers (`0502` → `502`) and Latin letters upper-cased; the parts joined with `/`.
 pub fn house_key(compound: &str, building: &str, unit: &str, room: &str) -> String {
+    house_key_parts(compound, building, unit, room).join("/")
+}
+
+/// The four parts of [`house_key`]: compound, building, unit and room in key form.
+pub fn house_key_parts(compound: &str, building: &str, unit: &str, room: &str) -> [String; 4] {
     [
         compact(compound),
         address_number(building, &BUILDING_SUFFIXES),
         address_number(unit, &UNIT_SUFFIXES),
         address_number(room, &ROOM_SUFFIXES),
     ]
-    .join("/")
 }
 
 /// One building, unit or room number in key form.

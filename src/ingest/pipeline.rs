@@ -5,12 +5,15 @@
 
 use super::civil_affairs::{CommunityWorkersWriter, SocialOrganizationsWriter, WelfareWriter};
 use super::dual_registrations::DualRegistrationsWriter;
+use super::ebike_sheds::EbikeShedsWriter;
+use super::houses::HousesWriter;
 use super::outcome::{Outcome, Summary};
 use super::party::{MembersWriter, OrganizationsWriter};
 use super::persons::PersonsWriter;
 use super::police::{DevicesWriter, GridPoliceWriter};
 use super::property::ResidentsWriter;
 use super::reader::{Format, Mapping, Row, RowReader};
+use super::service_requests::ServiceRequestsWriter;
 use super::volunteer_hours::VolunteerHoursWriter;
 use crate::entity::{department, import, import_rejection};
 use anyhow::{anyhow, Context as _};
@@ -59,6 +62,9 @@ enum Writer {
     GridPolice(GridPoliceWriter),
     Devices(DevicesWriter),
     Residents(ResidentsWriter),
+    Houses(HousesWriter),
+    EbikeSheds(EbikeShedsWriter),
+    ServiceRequests(ServiceRequestsWriter),
     PartyOrganizations(OrganizationsWriter),
     PartyMembers(MembersWriter),
     DualRegistrations(DualRegistrationsWriter),
@@ -88,6 +94,15 @@ impl Writer {
             ("property", "residents") => Ok(Writer::Residents(
                 ResidentsWriter::new(db, department_id).await?,
             )),
+            ("property", "houses") => {
+                Ok(Writer::Houses(HousesWriter::new(db, department_id).await?))
+            }
+            ("property", "ebike_sheds") => Ok(Writer::EbikeSheds(
+                EbikeShedsWriter::new(db, department_id).await?,
+            )),
+            ("property", "service_requests") => Ok(Writer::ServiceRequests(
+                ServiceRequestsWriter::new(db, department_id).await?,
+            )),
             ("party", "organizations") => Ok(Writer::PartyOrganizations(
                 OrganizationsWriter::new(db, department_id).await?,
             )),
@@ -107,7 +122,8 @@ impl Writer {
             )),
             _ => Err(anyhow!(
                 "importing {kind} of {department} is not supported yet; supported: police \
-                 persons, grid_police and devices; property residents; party organizations, members, dual_registrations \
+                 persons, grid_police and devices; property residents, houses, ebike_sheds and \
+                 service_requests; party organizations, members, dual_registrations \
                  and volunteer_hours; civil_affairs welfare, social_organizations and \
                  community_workers"
             )),
@@ -124,6 +140,9 @@ impl Writer {
             Writer::GridPolice(writer) => writer.write(txn, rows).await,
             Writer::Devices(writer) => writer.write(txn, rows).await,
             Writer::Residents(writer) => writer.write(txn, rows).await,
+            Writer::Houses(writer) => writer.write(txn, rows).await,
+            Writer::EbikeSheds(writer) => writer.write(txn, rows).await,
+            Writer::ServiceRequests(writer) => writer.write(txn, rows).await,
             Writer::PartyOrganizations(writer) => writer.write(txn, rows).await,
             Writer::PartyMembers(writer) => writer.write(txn, rows).await,
             Writer::DualRegistrations(writer) => writer.write(txn, rows).await,

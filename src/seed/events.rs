@@ -67,7 +67,7 @@ const HOURS: &[(i64, u32)] = &[
 ];
 
 /// Minutes to respond and to resolve for a priority (the 15-minute / 30-minute / 2-hour rule).
-fn deadlines(priority: EventPriority) -> (i64, i64) {
+pub(crate) fn deadlines(priority: EventPriority) -> (i64, i64) {
     match priority {
         EventPriority::Urgent => (15, 24 * 60),
         EventPriority::High => (30, 3 * 24 * 60),

@@ -7,7 +7,7 @@
 //! activities. Source records are written alongside each phase.
 
 mod affiliations;
-mod events;
+pub(crate) mod events;
 mod grid;
 mod names;
 mod orgs;
