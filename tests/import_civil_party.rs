@@ -1,6 +1,6 @@
 //! Civil affairs and party organisation imports through `gridhub import` (the real binary), on
 //! SQLite and PostgreSQL: exact counts over the fixture files, re-imports that change nothing,
-//! and one person (李秀英) whose facts come from police, civil affairs and party.
+//! and one person (李秀英) whose facts come from all four departments, each formatted differently.
 
 mod common;
 
@@ -293,12 +293,13 @@ async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing()
 }
 
 #[tokio::test]
-async fn li_xiuying_has_facts_from_police_civil_affairs_and_party() {
+async fn li_xiuying_is_one_person_with_records_from_all_four_departments() {
     for backend in backends() {
         let hub = Hub::start(backend, 300).await;
         police_persons(&hub);
         for (department, kind, path) in [
             ("civil_affairs", "welfare", "civil_affairs/welfare.ndjson"),
+            ("property", "residents", "property/residents.csv"),
             ("party", "organizations", "party/organizations.csv"),
             ("party", "members", "party/members.csv"),
         ] {
@@ -320,11 +321,10 @@ async fn li_xiuying_has_facts_from_police_civil_affairs_and_party() {
             .map(|r| r["department"]["code"].as_str().unwrap())
             .collect();
         departments.sort();
-        departments.dedup();
         assert_eq!(
             departments,
-            ["civil_affairs", "party", "police"],
-            "{backend:?}: {data}"
+            ["civil_affairs", "party", "police", "property"],
+            "{backend:?}: one record from each department, each formatted differently: {data}"
         );
         assert!(
             !person["tags"]
