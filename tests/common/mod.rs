@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod imports;
+
 use gridhub::config::Settings;
 use gridhub::db::{self, Database};
 use gridhub::http::{router, AppState};
