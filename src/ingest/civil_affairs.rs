@@ -7,15 +7,15 @@
 //! A social organisation is keyed by its unified social credit code. A community worker holds one
 //! grid-staff post per (person, grid, post).
 
+use super::grid_posts::{self, PostFact};
 use super::lookup::{self, UNKNOWN_PERSON};
 use super::outcome::Outcome;
 use super::reader::Row;
-use super::sources::{self, Fingerprinted, Record, Seen};
+use super::sources::{self, Fingerprinted, Seen};
 use crate::domain::credit_code;
 use crate::domain::id_number::IdNumber;
 use crate::entity::vocabulary::{ElementType, OrganizationKind, PersonTag, StaffRole};
-use crate::entity::{grid_staff, organization, person_tag};
-use chrono::NaiveDate;
+use crate::entity::{organization, person_tag};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
 };
@@ -85,17 +85,9 @@ impl WelfareWriter {
         let parsed: Vec<_> = rows.iter().map(Self::parse).collect();
         let facts: Vec<&Fingerprinted<WelfareFact>> =
             parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-        let mut seen = Seen::load(
-            txn,
-            self.department_id,
-            facts.iter().map(|f| f.source_id.as_str()),
-        )
-        .await?;
-        let persons = lookup::person_ids(
-            txn,
-            facts.iter().map(|f| f.fact.id_number.as_str()).collect(),
-        )
-        .await?;
+        let (mut seen, persons) =
+            lookup::seen_and_persons(txn, self.department_id, &facts, |f| f.id_number.as_str())
+                .await?;
         let before = tags(txn, persons.values().copied()).await?;
         let mut tags = before.clone();
         let mut records = Vec::new();
@@ -358,15 +350,6 @@ async fn write_social_orgs(
         .collect())
 }
 
-/// A community worker row, checked.
-#[derive(Debug, Clone)]
-struct WorkerFact {
-    id_number: IdNumber,
-    grid_id: i64,
-    role: StaffRole,
-    since: NaiveDate,
-}
-
 fn staff_role(post: &str) -> Result<StaffRole, String> {
     match post {
         "网格长" => Ok(StaffRole::GridLeader),
@@ -395,7 +378,7 @@ impl CommunityWorkersWriter {
         })
     }
 
-    fn parse(&self, row: &Row) -> Result<Fingerprinted<WorkerFact>, String> {
+    fn parse(&self, row: &Row) -> Result<Fingerprinted<PostFact>, String> {
         let id_number = lookup::id_number(row, "id_number")?;
         let name = lookup::required(row, "name")?;
         let grid_code = lookup::required(row, "grid_code")?;
@@ -411,7 +394,7 @@ impl CommunityWorkersWriter {
             "since": since.map(|d| d.to_string()),
         });
         let source_id = format!("worker:{}:{grid_code}:{role:?}", id_number.as_str());
-        let fact = WorkerFact {
+        let fact = PostFact {
             id_number,
             grid_id,
             role,
@@ -427,56 +410,7 @@ impl CommunityWorkersWriter {
         rows: Vec<Row>,
     ) -> anyhow::Result<Vec<Outcome>> {
         let parsed: Vec<_> = rows.iter().map(|row| self.parse(row)).collect();
-        let facts: Vec<&Fingerprinted<WorkerFact>> =
-            parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-        let mut seen = Seen::load(
-            txn,
-            self.department_id,
-            facts.iter().map(|f| f.source_id.as_str()),
-        )
-        .await?;
-        let persons = lookup::person_ids(
-            txn,
-            facts.iter().map(|f| f.fact.id_number.as_str()).collect(),
-        )
-        .await?;
-        let mut posts = lookup::grid_posts(txn, persons.values().copied()).await?;
-        let mut inserts = Vec::new();
-        let mut records: Vec<(i64, Record)> = Vec::new();
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for item in &parsed {
-            outcomes.push(match item {
-                Err(reason) => Outcome::Rejected(reason.clone()),
-                Ok(item) if seen.is_unchanged(item) => Outcome::Unchanged,
-                Ok(item) => match persons.get(item.fact.id_number.as_str()) {
-                    None => Outcome::Rejected(UNKNOWN_PERSON.to_string()),
-                    Some(&person) => {
-                        records.push((person, seen.take(item)));
-                        let fact = &item.fact;
-                        if posts.insert((person, fact.grid_id, fact.role)) {
-                            inserts.push(grid_staff::ActiveModel {
-                                grid_id: Set(fact.grid_id),
-                                person_id: Set(person),
-                                role: Set(fact.role),
-                                since: Set(fact.since),
-                                until: Set(None),
-                                ..Default::default()
-                            });
-                            Outcome::Inserted
-                        } else {
-                            Outcome::Unchanged
-                        }
-                    }
-                },
-            });
-        }
-        for chunk in inserts.chunks(500) {
-            grid_staff::Entity::insert_many(chunk.to_vec())
-                .exec(txn)
-                .await?;
-        }
-        sources::write(txn, self.department_id, ElementType::Person, records).await?;
-        Ok(outcomes)
+        grid_posts::write(txn, self.department_id, &parsed).await
     }
 }
 

@@ -6,7 +6,7 @@
 use super::lookup::{self, UNKNOWN_PERSON};
 use super::outcome::Outcome;
 use super::reader::Row;
-use super::sources::{self, Fingerprinted, Record, Seen};
+use super::sources::{self, Fingerprinted, Record};
 use crate::domain::id_number::IdNumber;
 use crate::entity::dual_registration;
 use crate::entity::vocabulary::ElementType;
@@ -87,17 +87,9 @@ impl DualRegistrationsWriter {
         let parsed: Vec<_> = rows.iter().map(|row| self.parse(row)).collect();
         let facts: Vec<&Fingerprinted<DualFact>> =
             parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-        let mut seen = Seen::load(
-            txn,
-            self.department_id,
-            facts.iter().map(|f| f.source_id.as_str()),
-        )
-        .await?;
-        let persons = lookup::person_ids(
-            txn,
-            facts.iter().map(|f| f.fact.id_number.as_str()).collect(),
-        )
-        .await?;
+        let (mut seen, persons) =
+            lookup::seen_and_persons(txn, self.department_id, &facts, |f| f.id_number.as_str())
+                .await?;
         let orgs = lookup::organization_ids(
             txn,
             self.department_id,

@@ -4,6 +4,7 @@
 //! elements by a department's source ids).
 
 use super::reader::Row;
+use super::sources::{Fingerprinted, Seen};
 use crate::domain::grid_code;
 use crate::domain::id_number::IdNumber;
 use crate::entity::vocabulary::{ElementType, StaffRole};
@@ -144,4 +145,22 @@ pub async fn grid_posts(
         .into_iter()
         .map(|s| (s.person_id, s.grid_id, s.role))
         .collect())
+}
+
+/// For a batch of facts about persons: the department's records already in the hub and the
+/// hub's persons (ID number → person id) the facts name, each in one statement.
+pub async fn seen_and_persons<T>(
+    txn: &DatabaseTransaction,
+    department_id: i64,
+    facts: &[&Fingerprinted<T>],
+    id_number: impl Fn(&T) -> &str,
+) -> anyhow::Result<(Seen, HashMap<String, i64>)> {
+    let seen = Seen::load(
+        txn,
+        department_id,
+        facts.iter().map(|f| f.source_id.as_str()),
+    )
+    .await?;
+    let persons = person_ids(txn, facts.iter().map(|f| id_number(&f.fact)).collect()).await?;
+    Ok((seen, persons))
 }

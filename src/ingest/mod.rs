@@ -8,6 +8,7 @@ pub mod cli;
 pub mod dual_registrations;
 pub mod ebike_sheds;
 pub mod endpoint;
+pub mod grid_posts;
 pub mod houses;
 pub mod lookup;
 pub mod outcome;

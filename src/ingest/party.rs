@@ -306,17 +306,9 @@ impl MembersWriter {
         let parsed: Vec<_> = rows.iter().map(Self::parse).collect();
         let facts: Vec<&Fingerprinted<MemberFact>> =
             parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-        let mut seen = Seen::load(
-            txn,
-            self.department_id,
-            facts.iter().map(|f| f.source_id.as_str()),
-        )
-        .await?;
-        let persons = lookup::person_ids(
-            txn,
-            facts.iter().map(|f| f.fact.id_number.as_str()).collect(),
-        )
-        .await?;
+        let (mut seen, persons) =
+            lookup::seen_and_persons(txn, self.department_id, &facts, |f| f.id_number.as_str())
+                .await?;
         let orgs = lookup::organization_ids(
             txn,
             self.department_id,

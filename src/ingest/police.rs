@@ -5,13 +5,13 @@
 //! is a camera 摄像头 or an access gate 门禁, keyed by its device id: the police source record
 //! with that id (else the object with that code) is the object it describes.
 
-use super::lookup::{self, UNKNOWN_PERSON};
+use super::grid_posts::{self, PostFact};
+use super::lookup;
 use super::outcome::Outcome;
 use super::reader::Row;
-use super::sources::{self, Fingerprinted, Record, Seen};
-use crate::domain::id_number::IdNumber;
+use super::sources::{self, Fingerprinted, Seen};
+use crate::entity::object;
 use crate::entity::vocabulary::{ElementType, ObjectKind, ObjectStatus, StaffRole};
-use crate::entity::{grid_staff, object};
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -19,14 +19,6 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::collections::HashMap;
-
-/// A grid-police row, checked.
-#[derive(Debug, Clone)]
-struct PostFact {
-    id_number: IdNumber,
-    grid_id: i64,
-    since: NaiveDate,
-}
 
 /// Writes grid police posts.
 pub struct GridPoliceWriter {
@@ -57,6 +49,7 @@ impl GridPoliceWriter {
         let fact = PostFact {
             id_number,
             grid_id,
+            role: StaffRole::GridPolice,
             since: since.unwrap_or_else(lookup::today),
         };
         Ok(Fingerprinted::new(&source_id, row, &fields, fact))
@@ -69,56 +62,7 @@ impl GridPoliceWriter {
         rows: Vec<Row>,
     ) -> anyhow::Result<Vec<Outcome>> {
         let parsed: Vec<_> = rows.iter().map(|row| self.parse(row)).collect();
-        let facts: Vec<&Fingerprinted<PostFact>> =
-            parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-        let mut seen = Seen::load(
-            txn,
-            self.department_id,
-            facts.iter().map(|f| f.source_id.as_str()),
-        )
-        .await?;
-        let persons = lookup::person_ids(
-            txn,
-            facts.iter().map(|f| f.fact.id_number.as_str()).collect(),
-        )
-        .await?;
-        let mut posts = lookup::grid_posts(txn, persons.values().copied()).await?;
-        let mut inserts = Vec::new();
-        let mut records: Vec<(i64, Record)> = Vec::new();
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for item in &parsed {
-            outcomes.push(match item {
-                Err(reason) => Outcome::Rejected(reason.clone()),
-                Ok(item) if seen.is_unchanged(item) => Outcome::Unchanged,
-                Ok(item) => match persons.get(item.fact.id_number.as_str()) {
-                    None => Outcome::Rejected(UNKNOWN_PERSON.to_string()),
-                    Some(&person) => {
-                        records.push((person, seen.take(item)));
-                        let fact = &item.fact;
-                        if posts.insert((person, fact.grid_id, StaffRole::GridPolice)) {
-                            inserts.push(grid_staff::ActiveModel {
-                                grid_id: Set(fact.grid_id),
-                                person_id: Set(person),
-                                role: Set(StaffRole::GridPolice),
-                                since: Set(fact.since),
-                                until: Set(None),
-                                ..Default::default()
-                            });
-                            Outcome::Inserted
-                        } else {
-                            Outcome::Unchanged
-                        }
-                    }
-                },
-            });
-        }
-        for chunk in inserts.chunks(500) {
-            grid_staff::Entity::insert_many(chunk.to_vec())
-                .exec(txn)
-                .await?;
-        }
-        sources::write(txn, self.department_id, ElementType::Person, records).await?;
-        Ok(outcomes)
+        grid_posts::write(txn, self.department_id, &parsed).await
     }
 }
 

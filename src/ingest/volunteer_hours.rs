@@ -7,7 +7,7 @@
 use super::lookup::{self, UNKNOWN_PERSON};
 use super::outcome::Outcome;
 use super::reader::Row;
-use super::sources::{self, Fingerprinted, Record, Seen};
+use super::sources::{self, Fingerprinted, Record};
 use crate::domain::id_number::IdNumber;
 use crate::entity::vocabulary::{ElementType, VolunteerCategory};
 use crate::entity::{volunteer_activity, volunteer_participation};
@@ -105,17 +105,9 @@ impl VolunteerHoursWriter {
         let parsed: Vec<_> = rows.iter().map(|row| self.parse(row)).collect();
         let facts: Vec<&Fingerprinted<HoursFact>> =
             parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-        let mut seen = Seen::load(
-            txn,
-            self.department_id,
-            facts.iter().map(|f| f.source_id.as_str()),
-        )
-        .await?;
-        let persons = lookup::person_ids(
-            txn,
-            facts.iter().map(|f| f.fact.id_number.as_str()).collect(),
-        )
-        .await?;
+        let (mut seen, persons) =
+            lookup::seen_and_persons(txn, self.department_id, &facts, |f| f.id_number.as_str())
+                .await?;
         let teams = lookup::organization_ids(
             txn,
             self.department_id,
