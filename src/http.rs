@@ -11,6 +11,7 @@ use crate::access::Access;
 use crate::config::ServerSettings;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::feed::ChangeFeed;
 use crate::graphql::audit::AuditReader;
 use crate::graphql::error::classify;
 use crate::graphql::loader::{drive, Batches};
@@ -48,6 +49,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// The database pool.
     pub db: Database,
+    /// Changes to events, for subscriptions.
+    pub feed: ChangeFeed,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
     /// How long each DataLoader gathers keys before a batch.
@@ -58,13 +61,15 @@ impl AppState {
     /// Everything the handlers share, for `db` under `settings`.
     pub fn new(db: Database, settings: &Settings) -> anyhow::Result<AppState> {
         let policy = Policy::load(&settings.access.policy_file)?;
-        let schemas = Schemas::build(db.clone(), settings, &policy);
+        let feed = ChangeFeed::in_process();
+        let schemas = Schemas::build(db.clone(), feed.clone(), settings, &policy);
         Ok(AppState {
             authenticator: Authenticator::new(db.conn.clone(), &settings.auth)?,
             schemas: Arc::new(schemas),
             gate: Arc::new(Gate::new(db.conn.clone(), policy)),
             audit: AuditLog::start(db.conn.clone(), &settings.audit),
             db,
+            feed,
             metrics: metrics::handle(),
             batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
         })

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod entity;
+pub mod feed;
 pub mod graphql;
 pub mod http;
 pub mod ingest;

@@ -8,10 +8,11 @@ macro_rules! vocabulary {
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+            serde::Serialize, serde::Deserialize,
         )]
         #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
         pub enum $name {
-            $($(#[$vmeta])* #[sea_orm(string_value = $value)] $variant,)+
+            $($(#[$vmeta])* #[sea_orm(string_value = $value)] #[serde(rename = $value)] $variant,)+
         }
     };
 }

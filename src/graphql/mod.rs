@@ -32,6 +32,7 @@ pub mod volunteer;
 use crate::access::policy::{Limits, Policy};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::feed::ChangeFeed;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use audit::AuditQuery;
 use break_glass::BreakGlassMutation;
@@ -71,6 +72,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 /// Each request adds its access and a fresh DataLoader (see `http`).
 pub fn build(
     db: Database,
+    feed: ChangeFeed,
     settings: &Settings,
     limits: &Limits,
     introspection: bool,
@@ -79,6 +81,7 @@ pub fn build(
     let max_page = limits.max_page_size.unwrap_or(graphql.max_page_size);
     let mut builder = builder()
         .data(db)
+        .data(feed)
         .data(PageLimits {
             default_size: graphql.default_page_size.min(max_page),
             max_size: max_page,
@@ -101,17 +104,23 @@ pub struct Schemas {
 impl Schemas {
     /// A schema for every role of `policy`. In production mode only roles that allow it may
     /// introspect.
-    pub fn build(db: Database, settings: &Settings, policy: &Policy) -> Schemas {
+    pub fn build(db: Database, feed: ChangeFeed, settings: &Settings, policy: &Policy) -> Schemas {
         let production = settings.access.production;
         let by_role = policy
             .roles()
             .map(|(name, role)| {
                 let introspection = !production || role.introspection;
-                let schema = build(db.clone(), settings, &role.limits, introspection);
+                let schema = build(
+                    db.clone(),
+                    feed.clone(),
+                    settings,
+                    &role.limits,
+                    introspection,
+                );
                 (name.clone(), schema)
             })
             .collect();
-        let fallback = build(db, settings, &Limits::default(), !production);
+        let fallback = build(db, feed, settings, &Limits::default(), !production);
         Schemas { by_role, fallback }
     }
 
