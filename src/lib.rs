@@ -11,5 +11,6 @@ pub mod graphql;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod screen;
 pub mod seed;
 pub mod tally;
