@@ -10,6 +10,7 @@
   const INITIAL_EVENTS = 20;
   const ACK_TIMEOUT_MS = 10000;
   const MAX_BACKOFF_MS = 30000;
+  const GRID_RETRY_MS = 15000;
 
   const STAT_LABELS = {
     population: ['人口', 'Population'],
@@ -379,10 +380,12 @@
     if (item.action !== undefined) {
       meta.appendChild(el('span', 'tag action', item.action ? label(ACTIONS, item.action) : '超期 Overdue'));
     }
-    meta.appendChild(el('span', 'tag category', label(CATEGORIES, item.category)));
-    meta.appendChild(el('span', `tag priority priority-${item.priority}`, label(PRIORITIES, item.priority)));
+    if (item.category) meta.appendChild(el('span', 'tag category', label(CATEGORIES, item.category)));
+    if (item.priority) {
+      meta.appendChild(el('span', `tag priority priority-${item.priority}`, label(PRIORITIES, item.priority)));
+    }
     meta.appendChild(el('span', 'tag status', label(STATUSES, item.status)));
-    meta.appendChild(el('span', 'tag grid', item.grid ? `${item.grid.name} ${item.grid.code}` : '—'));
+    if (item.grid) meta.appendChild(el('span', 'tag grid', `${item.grid.name} ${item.grid.code}`));
     entry.appendChild(meta);
     return entry;
   }
@@ -527,21 +530,28 @@
     });
   }
 
-  async function main() {
+  function main() {
     bindForm();
     tickClock();
     setInterval(tickClock, 1000);
     setInterval(() => showOverdue(overdue), 60000);
     $('feed-empty').hidden = false;
+    start();
+  }
+
+  /** Finds the grid, then starts the screen; tries again later when the hub cannot say. */
+  async function start() {
     let grid;
     let fields;
     try {
       [grid, fields] = await Promise.all([chooseGrid(), statFields()]);
     } catch (error) {
-      setConnection('failed', '未连接 Not connected');
+      setConnection('failed', `未连接 Not connected — ${GRID_RETRY_MS / 1000}s 后重试 retrying`);
       setError('网格 Grid', error.message);
+      setTimeout(start, GRID_RETRY_MS);
       return;
     }
+    setError('网格 Grid', null);
     showGrid(grid);
     $('stats').replaceChildren(...fields.map(statTile));
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
