@@ -145,7 +145,9 @@ impl Hub {
             };
             seed::seed(&database.conn, &options).await.expect("seed");
         }
-        let state = AppState::new(database.clone(), &settings).expect("application state");
+        let state = AppState::new(database.clone(), &settings)
+            .await
+            .expect("application state");
         let app = router(state, &settings.server);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
