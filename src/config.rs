@@ -24,6 +24,15 @@ pub struct Settings {
     pub access: AccessSettings,
     /// The tamper-evident audit log.
     pub audit: AuditSettings,
+    /// Live feeds over WebSocket.
+    pub subscriptions: SubscriptionSettings,
+}
+
+/// Live feeds over WebSocket.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubscriptionSettings {
+    /// Shortest time, in milliseconds, between two snapshots of `stats(gridCode)`.
+    pub stats_interval_millis: u64,
 }
 
 /// HTTP server settings.
@@ -161,6 +170,9 @@ production = false
 key = ""
 batch_size = 500
 flush_interval_millis = 50
+
+[subscriptions]
+stats_interval_millis = 1000
 "#;
 
 impl Settings {

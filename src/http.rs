@@ -1,7 +1,9 @@
-//! The HTTP face of gridhub: `/graphql` (POST and GET), GraphiQL at `/`, `/healthz`, `/readyz`,
+//! The HTTP face of gridhub: `/graphql` (POST and GET), subscriptions at `/graphql/ws`
+//! (graphql-transport-ws and the older graphql-ws), GraphiQL at `/`, `/healthz`, `/readyz`,
 //! `/metrics` (Prometheus) and `/ingest/{department}`, with a body limit, a request timeout and
-//! request tracing. Every request is authenticated and let in by the gate; every GraphQL request
-//! then runs with its own access and DataLoader, and what it read in full is audited.
+//! request tracing. Every request (and every WebSocket connection) is authenticated and let in by
+//! the gate; every GraphQL request or subscription then runs with its own access and DataLoader,
+//! and what it read in full is audited.
 
 use crate::access::audit::{AuditEntry, AuditKind, AuditLog};
 use crate::access::credentials::Authenticator;
@@ -14,20 +16,23 @@ use crate::db::Database;
 use crate::feed::ChangeFeed;
 use crate::graphql::audit::AuditReader;
 use crate::graphql::error::classify;
-use crate::graphql::loader::{drive, Batches};
+use crate::graphql::loader::{drive, drive_stream, Batches};
 use crate::graphql::Schemas;
 use crate::metrics;
-use async_graphql::ParseRequestError;
-use async_graphql::{BatchRequest, BatchResponse};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{BatchRequest, BatchResponse, Data, Executor, ParseRequestError};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::any::TypeId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -59,9 +64,9 @@ pub struct AppState {
 
 impl AppState {
     /// Everything the handlers share, for `db` under `settings`.
-    pub fn new(db: Database, settings: &Settings) -> anyhow::Result<AppState> {
+    pub async fn new(db: Database, settings: &Settings) -> anyhow::Result<AppState> {
         let policy = Policy::load(&settings.access.policy_file)?;
-        let feed = ChangeFeed::in_process();
+        let feed = ChangeFeed::start(&db).await?;
         let schemas = Schemas::build(db.clone(), feed.clone(), settings, &policy);
         Ok(AppState {
             authenticator: Authenticator::new(db.conn.clone(), &settings.auth)?,
@@ -177,9 +182,9 @@ fn record(audit: &AuditLog, admission: &Admission, accesses: &[Arc<Access>]) {
     }
 }
 
-/// A refused request, answered in GraphQL's error shape with a code and the matching status.
-pub fn refused(refusal: Refusal) -> Response {
-    let (status, code, message, retry_after) = match refusal {
+/// The HTTP status, error code, message and retry delay of a refusal.
+fn explain(refusal: Refusal) -> (StatusCode, &'static str, String, Option<u64>) {
+    match refusal {
         Refusal::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", m, None),
         Refusal::Forbidden(m) => (StatusCode::FORBIDDEN, "FORBIDDEN", m, None),
         Refusal::TooManyRequests(secs) => (
@@ -194,7 +199,12 @@ pub fn refused(refusal: Refusal) -> Response {
             "internal error".to_string(),
             None,
         ),
-    };
+    }
+}
+
+/// A refused request, answered in GraphQL's error shape with a code and the matching status.
+pub fn refused(refusal: Refusal) -> Response {
+    let (status, code, message, retry_after) = explain(refusal);
     let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
     let mut response = (status, Json(body)).into_response();
     if let Some(secs) = retry_after {
@@ -245,6 +255,147 @@ async fn graphql(
     GraphQLResponse(response).into_response()
 }
 
+/// Longest reason a WebSocket close frame carries (the protocol allows 123 bytes).
+const CLOSE_REASON_BYTES: usize = 120;
+
+/// A refused WebSocket connection's close reason: the error code and message, cut to fit.
+fn close_reason(refusal: Refusal) -> String {
+    let (_, code, message, _) = explain(refusal);
+    let mut reason = format!("{code}: {message}");
+    if reason.len() > CLOSE_REASON_BYTES {
+        let mut end = CLOSE_REASON_BYTES;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    reason
+}
+
+/// The upgrade request's headers with the `connection_init` payload's string values laid over
+/// them (each key taken as a header name).
+fn init_headers(mut headers: HeaderMap, payload: Value) -> HeaderMap {
+    if let Value::Object(entries) = payload {
+        for (name, value) in entries {
+            let name = HeaderName::from_bytes(name.as_bytes());
+            let value = value.as_str().map(HeaderValue::from_str);
+            if let (Ok(name), Some(Ok(value))) = (name, value) {
+                headers.insert(name, value);
+            }
+        }
+    }
+    headers
+}
+
+/// Admits the caller of a WebSocket connection, as an HTTP request is admitted; a refusal
+/// closes the connection with its reason.
+async fn connection_init(
+    state: AppState,
+    headers: HeaderMap,
+    payload: Value,
+) -> async_graphql::Result<Data> {
+    let admission = state
+        .admit(&init_headers(headers, payload))
+        .await
+        .map_err(|refusal| async_graphql::Error::new(close_reason(refusal)))?;
+    let mut data = Data::default();
+    data.insert(Arc::new(admission));
+    Ok(data)
+}
+
+/// Runs the operations of one WebSocket connection, each in the schema of the connection's
+/// role with its own access and DataLoader.
+#[derive(Clone)]
+struct Subscriptions {
+    state: AppState,
+}
+
+impl Subscriptions {
+    /// The operation as the admitted caller runs it, responses classified and reads audited.
+    fn run(
+        &self,
+        request: async_graphql::Request,
+        admission: Arc<Admission>,
+        session: Arc<Data>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let state = &self.state;
+        let access = Arc::new(admission.access_for(&request.query));
+        let batches = Batches::new();
+        let loaders = batches.loaders(
+            state.db.conn.clone(),
+            access.scope.clone(),
+            state.batch_window,
+        );
+        let mut request = request.data(access.clone()).data(loaders);
+        if admission.role.audit_log {
+            request = request.data(AuditReader);
+        }
+        let schema = state.schemas.for_role(&admission.principal.role);
+        let responses = schema.execute_stream_with_session_data(request, session);
+        let audit = state.audit.clone();
+        drive_stream(responses, batches)
+            .map(move |mut response| {
+                classify(&mut response);
+                record(&audit, &admission, std::slice::from_ref(&access));
+                response
+            })
+            .boxed()
+    }
+}
+
+/// The admission `connection_init` stored in a connection's data.
+fn admission_of(session: &Data) -> Option<Arc<Admission>> {
+    session
+        .get(&TypeId::of::<Arc<Admission>>())
+        .and_then(|value| value.downcast_ref::<Arc<Admission>>())
+        .cloned()
+}
+
+/// An operation that cannot run over this path, answered with `message`.
+fn refused_operation(message: &str) -> async_graphql::Response {
+    let mut response =
+        async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(message, None)]);
+    classify(&mut response);
+    response
+}
+
+impl Executor for Subscriptions {
+    async fn execute(&self, _request: async_graphql::Request) -> async_graphql::Response {
+        refused_operation("send queries and mutations to /graphql")
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        match session.and_then(|s| admission_of(&s).map(|a| (a, s))) {
+            Some((admission, session)) => self.run(request, admission, session),
+            None => {
+                stream::once(async { refused_operation("the connection is not admitted") }).boxed()
+            }
+        }
+    }
+}
+
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let executor = Subscriptions {
+                state: state.clone(),
+            };
+            GraphQLWebSocket::new(socket, executor, protocol)
+                .on_connection_init(move |payload| connection_init(state, headers, payload))
+                .serve()
+        })
+}
+
 async fn graphiql() -> Html<&'static str> {
     Html(include_str!("graphiql.html"))
 }
@@ -281,6 +432,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(prometheus))

@@ -220,7 +220,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         seed::seed(&database.conn, &options).await?;
     }
     gridhub::tally::ensure(&database.conn).await?;
-    let state = AppState::new(database, &settings)?;
+    let state = AppState::new(database, &settings).await?;
     let authenticated = state.authenticator.configured();
     let audit = state.audit.clone();
     let app = router(state, &settings.server);

@@ -11,7 +11,7 @@ use crate::access::scope::{RowScope, Scoped};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Error, Result};
 use futures_util::future::BoxFuture;
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, PostgresQueryBuilder, Query, SelectStatement, UnionType,
 };
@@ -94,6 +94,28 @@ pub async fn drive<F: Future>(request: F, mut batches: Batches) -> F::Output {
         }
     })
     .await
+}
+
+/// Like [`drive`], for a subscription: runs the batches each item of `responses` starts on the
+/// task that polls the stream.
+pub fn drive_stream<S: Stream + Unpin>(
+    mut responses: S,
+    mut batches: Batches,
+) -> impl Stream<Item = S::Item> {
+    let mut running = FuturesUnordered::new();
+    futures_util::stream::poll_fn(move |cx| {
+        if let Poll::Ready(item) = responses.poll_next_unpin(cx) {
+            return Poll::Ready(item);
+        }
+        loop {
+            while let Poll::Ready(Some(batch)) = batches.started.poll_recv(cx) {
+                running.push(batch);
+            }
+            if !matches!(running.poll_next_unpin(cx), Poll::Ready(Some(()))) {
+                return Poll::Pending;
+            }
+        }
+    })
 }
 
 /// Most polls in a row given to a request that keeps yielding (waking itself) before its

@@ -27,13 +27,14 @@ pub mod scope;
 pub mod sharing;
 pub mod source_record;
 pub mod stats;
+pub mod subscription;
 pub mod volunteer;
 
 use crate::access::policy::{Limits, Policy};
 use crate::config::Settings;
 use crate::db::Database;
 use crate::feed::ChangeFeed;
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use audit::AuditQuery;
 use break_glass::BreakGlassMutation;
 use connection::PageLimits;
@@ -42,6 +43,8 @@ use imports::ImportQuery;
 use query::ElementQuery;
 use sharing::{SharingMutation, SharingQuery};
 use std::collections::HashMap;
+use std::time::Duration;
+use subscription::{StatsInterval, Subscription};
 
 /// The entry points of the gridhub graph.
 #[derive(MergedObject, Default)]
@@ -58,14 +61,14 @@ pub struct Query(
 pub struct Mutation(SharingMutation, BreakGlassMutation, IdentityMutation);
 
 /// The gridhub schema.
-pub type GridhubSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type GridhubSchema = Schema<Query, Mutation, Subscription>;
 
 /// Largest number of ids `nodes(ids:)` accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct NodeIdLimit(pub usize);
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 /// The schema over `db` with `limits` (unset ones from `settings`), introspection on or off.
@@ -87,6 +90,9 @@ pub fn build(
             max_size: max_page,
         })
         .data(NodeIdLimit(graphql.max_node_ids))
+        .data(StatsInterval(Duration::from_millis(
+            settings.subscriptions.stats_interval_millis,
+        )))
         .limit_depth(limits.max_depth.unwrap_or(graphql.max_depth))
         .limit_complexity(limits.max_complexity.unwrap_or(graphql.max_complexity));
     if !introspection {

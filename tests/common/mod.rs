@@ -116,7 +116,19 @@ pub struct Hub {
     /// The database's URL, for the command line.
     pub url: String,
     client: reqwest::Client,
-    _store: Store,
+    _store: Option<Store>,
+}
+
+/// Serves a hub for `database` under `settings` on a free local port; returns its base URL.
+async fn serve(database: &Database, settings: &Settings) -> String {
+    let state = AppState::new(database.clone(), settings)
+        .await
+        .expect("application state");
+    let app = router(state, &settings.server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(gridhub::http::serve(listener, app, std::future::pending()));
+    base
 }
 
 impl Hub {
@@ -145,18 +157,34 @@ impl Hub {
             };
             seed::seed(&database.conn, &options).await.expect("seed");
         }
-        let state = AppState::new(database.clone(), &settings).expect("application state");
-        let app = router(state, &settings.server);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(gridhub::http::serve(listener, app, std::future::pending()));
+        let base = serve(&database, &settings).await;
         Hub {
             base,
             db: database,
             backend,
             url,
             client: reqwest::Client::new(),
-            _store: store,
+            _store: Some(store),
+        }
+    }
+
+    /// A second hub on this hub's database, as a second gridhub process behind a load balancer
+    /// would be (its own pool, change feed and port), with settings changed by `adjust`. The
+    /// database stays owned by this hub.
+    pub async fn sibling(&self, adjust: impl FnOnce(&mut Settings)) -> Hub {
+        let mut settings = Settings::defaults();
+        settings.database.url = self.url.clone();
+        settings.database.max_connections = 4;
+        adjust(&mut settings);
+        let database = db::connect(&settings.database).await.expect("connect");
+        let base = serve(&database, &settings).await;
+        Hub {
+            base,
+            db: database,
+            backend: self.backend,
+            url: self.url.clone(),
+            client: reqwest::Client::new(),
+            _store: None,
         }
     }
 
