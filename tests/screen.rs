@@ -1,7 +1,7 @@
 //! The command-centre screen at `/screen`: the page and its assets are served with their types
-//! and a content security policy, and in headless Chromium the page shows an event reported
-//! through the API in its live feed and counts it among the open events
-//! (`tests/e2e/screen.mjs`, driven with playwright-core).
+//! and a content security policy, and in headless Chromium a command-centre operator's screen
+//! (its token in `?token=`) shows an event reported through the API in its live feed and counts
+//! it among the open events (`tests/e2e/screen.mjs`, driven with playwright-core).
 //!
 //! The browser test runs on SQLite only: the page talks to the hub over HTTP and WebSocket the
 //! same way whatever the database, and the subscriptions themselves are tested on both backends.
@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 /// How long the whole browser run may take before it counts as failed.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(120);
+const SECRET: &str = "screen-test-secret";
 
 fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
@@ -66,16 +67,29 @@ fn run_with_deadline(mut command: Command, deadline: Duration) -> Result<Output,
     }
 }
 
-async fn street_code(hub: &Hub) -> String {
-    let data = hub
-        .data(
-            "{ grids(filter: {levels: [STREET]}, first: 1) { nodes { code } } }",
-            json!({}),
-        )
-        .await;
-    data["grids"]["nodes"][0]["code"]
+/// An HS256 staff token with `role`, scoped to `grid` when given.
+fn token(role: &str, grid: Option<&str>) -> String {
+    let exp = chrono::Utc::now().timestamp() + 3600;
+    let mut claims = json!({"sub": format!("{role}-screen"), "role": role, "exp": exp});
+    if let Some(grid) = grid {
+        claims["grid"] = json!(grid);
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("sign a token")
+}
+
+async fn street_code(hub: &Hub, admin: &str) -> String {
+    let bearer = format!("Bearer {admin}");
+    let query =
+        json!({"query": "{ grids(filter: {levels: [STREET]}, first: 1) { nodes { code } } }"});
+    let (_, _, body) = hub.query_as(&[("Authorization", &bearer)], query).await;
+    body["data"]["grids"]["nodes"][0]["code"]
         .as_str()
-        .expect("a seeded street")
+        .unwrap_or_else(|| panic!("a seeded street: {body:#}"))
         .to_string()
 }
 
@@ -133,12 +147,21 @@ async fn screen_shows_a_reported_event_live_in_chromium() {
         );
         return;
     }
-    let hub = Hub::start(Backend::Sqlite, 300).await;
-    let grid = street_code(&hub).await;
+    let hub = Hub::start_with(Backend::Sqlite, 300, |s| {
+        s.auth.required = true;
+        s.auth.jwt_hs256_secret = SECRET.into();
+    })
+    .await;
+    let admin = token("admin", None);
+    let grid = street_code(&hub, &admin).await;
     let mut node = Command::new("node");
     node.arg(e2e_dir().join("screen.mjs"))
-        .arg(&hub.base)
-        .arg(&grid)
+        .args([
+            &hub.base,
+            &grid,
+            &token("command_centre", Some(&grid)),
+            &admin,
+        ])
         .env("GRIDHUB_CHROMIUM", chromium());
     let output = tokio::task::spawn_blocking(move || run_with_deadline(node, BROWSER_DEADLINE))
         .await

@@ -2,8 +2,10 @@
 // waits until the page is connected, reports an event through /graphql and waits until the
 // event shows in the page's feed and its open-events counter has changed.
 //
-// Usage: node tests/e2e/screen.mjs <hub base url> <grid code>
-// Exit code 0 when the page showed the change; 1 with a message saying what it did not show.
+// Usage: node tests/e2e/screen.mjs <hub base url> <grid code> [<screen token> [<reporter token>]]
+// The screen token goes into the page's `?token=`; the reporter token (default: the screen
+// token) authorises `reportEvent`. Exit code 0 when the page showed the change; 1 with a message
+// saying what it did not show.
 
 import { chromium } from 'playwright-core';
 
@@ -30,7 +32,11 @@ async function step(description, action) {
   }
 }
 
-async function reportEvent(base, gridCode, title) {
+function bearer(token) {
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+async function reportEvent(base, gridCode, title, token) {
   const mutation = `mutation Report($input: ReportEventInput!) {
     reportEvent(input: $input) { id title status }
   }`;
@@ -43,7 +49,7 @@ async function reportEvent(base, gridCode, title) {
   };
   const response = await fetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...bearer(token) },
     body: JSON.stringify({ query: mutation, variables: { input } }),
   });
   const body = await response.json();
@@ -65,12 +71,12 @@ async function pageState(page) {
   return `the page shows connection "${connection}"${errors ? ` and errors "${errors}"` : ''}`;
 }
 
-async function run(base, gridCode) {
+async function run(base, gridCode, tokens) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   const problems = [];
   const page = await browser.newPage();
   try {
-    await check(page, problems, base, gridCode);
+    await check(page, problems, base, gridCode, tokens);
   } catch (error) {
     if (error instanceof Failure) throw new Failure(`${error.message}; ${await pageState(page)}`);
     throw error;
@@ -79,12 +85,14 @@ async function run(base, gridCode) {
   }
 }
 
-async function check(page, problems, base, gridCode) {
+async function check(page, problems, base, gridCode, tokens) {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
-  await step('open the screen', () => page.goto(`${base}/screen?grid=${encodeURIComponent(gridCode)}`));
+  const query = new URLSearchParams({ grid: gridCode });
+  if (tokens.screen) query.set('token', tokens.screen);
+  await step('open the screen', () => page.goto(`${base}/screen?${query}`));
   await step('wait for the connection state "connected"', () =>
     page.waitForSelector('#connection[data-state="connected"]', { timeout: STEP_TIMEOUT_MS }));
   await step('wait for the grid title', () =>
@@ -96,7 +104,7 @@ async function check(page, problems, base, gridCode) {
   if (Number.isNaN(before)) throw new Failure('the open-events counter shows no number');
 
   const title = `e2e 楼道堆物 <b>${Date.now()}-${Math.random().toString(36).slice(2)}</b>`;
-  const event = await step('report an event through /graphql', () => reportEvent(base, gridCode, title));
+  const event = await step('report an event through /graphql', () => reportEvent(base, gridCode, title, tokens.reporter));
 
   await step(`wait for "${title}" in the event feed`, () =>
     page.waitForFunction((t) => [...document.querySelectorAll('#feed li .title')]
@@ -116,13 +124,14 @@ async function check(page, problems, base, gridCode) {
   console.log(`ok: event ${event.id} shown in the feed; open events ${before} -> ${after}`);
 }
 
-const [base, gridCode] = process.argv.slice(2);
+const [base, gridCode, screenToken, reporterToken] = process.argv.slice(2);
 if (!base || !gridCode) {
-  console.error('usage: node tests/e2e/screen.mjs <hub base url> <grid code>');
+  console.error('usage: node tests/e2e/screen.mjs <hub base url> <grid code> [<screen token> [<reporter token>]]');
   process.exit(2);
 }
 try {
-  await run(base.replace(/\/$/, ''), gridCode);
+  const tokens = { screen: screenToken, reporter: reporterToken || screenToken };
+  await run(base.replace(/\/$/, ''), gridCode, tokens);
 } catch (error) {
   console.error(`screen e2e failed: ${error instanceof Failure ? error.message : error.stack}`);
   process.exit(1);
