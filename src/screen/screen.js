@@ -176,7 +176,6 @@
       const payload = { query: queryText, variables };
       this.subscriptions.set(id, { payload, sink });
       if (this.acked) this.send({ id, type: 'subscribe', payload });
-      return id;
     }
 
     start() {
