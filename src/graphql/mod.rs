@@ -8,6 +8,7 @@ pub mod connection;
 pub mod department;
 pub mod error;
 pub mod event;
+pub mod event_loop;
 pub mod grid;
 pub mod guard;
 pub mod house;
@@ -32,11 +33,13 @@ pub mod volunteer;
 use crate::access::policy::{Limits, Policy};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::event_loop::Loop;
 use crate::feed::ChangeFeed;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use audit::AuditQuery;
 use break_glass::BreakGlassMutation;
 use connection::PageLimits;
+use event_loop::EventLoopMutation;
 use identity::{IdentityMutation, IdentityQuery};
 use imports::ImportQuery;
 use query::ElementQuery;
@@ -55,7 +58,12 @@ pub struct Query(
 
 /// The changes gridhub accepts.
 #[derive(MergedObject, Default)]
-pub struct Mutation(SharingMutation, BreakGlassMutation, IdentityMutation);
+pub struct Mutation(
+    SharingMutation,
+    BreakGlassMutation,
+    IdentityMutation,
+    EventLoopMutation,
+);
 
 /// The gridhub schema.
 pub type GridhubSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -81,7 +89,11 @@ pub fn build(
     let max_page = limits.max_page_size.unwrap_or(graphql.max_page_size);
     let mut builder = builder()
         .data(db)
-        .data(feed)
+        .data(feed.clone())
+        .data(Loop {
+            feed,
+            deadlines: settings.events.deadlines,
+        })
         .data(PageLimits {
             default_size: graphql.default_page_size.min(max_page),
             max_size: max_page,
