@@ -1,12 +1,14 @@
 //! `gridhub-bench`: the Rust half of gridhub's read-path benchmark. `sample` draws the request
 //! parameters of the query mix from a seeded dataset; `baseline` fetches the same data as the
 //! GraphQL queries with hand-written SQL under concurrent load, so that gridhub's overhead can be
-//! given as a ratio measured in the same run. `bench/run.sh` drives both.
+//! given as a ratio measured in the same run. `bench/run.sh` drives both. `subscribers` measures
+//! the live feed's latency with many WebSocket subscribers (`bench/subscribers.sh`).
 
 mod db;
 mod load;
 mod params;
 mod queries;
+mod subscribers;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -49,6 +51,31 @@ enum Command {
         /// Parameter file written by `sample`.
         #[arg(long)]
         params: PathBuf,
+    },
+    /// Subscribe many WebSocket clients to `eventChanged`, report and accept events through
+    /// HTTP, and print the delivery latencies as one JSON line.
+    Subscribers {
+        /// Base URL of a running gridhub.
+        #[arg(long)]
+        base: String,
+        /// Bearer token for the subscribers and the mutations.
+        #[arg(long)]
+        token: Option<String>,
+        /// Grid code the subscribers watch.
+        #[arg(long)]
+        watch: String,
+        /// Grid code the events are reported in.
+        #[arg(long)]
+        report_in: String,
+        /// Number of subscribers.
+        #[arg(long, default_value_t = 1000)]
+        subscribers: usize,
+        /// Number of events reported and accepted.
+        #[arg(long, default_value_t = 100)]
+        events: usize,
+        /// Milliseconds between two mutations.
+        #[arg(long, default_value_t = 50)]
+        pause_millis: u64,
     },
 }
 
@@ -105,5 +132,26 @@ async fn main() -> Result<()> {
             duration,
             params,
         } => baseline(&database, query, connections, duration, &params).await,
+        Command::Subscribers {
+            base,
+            token,
+            watch,
+            report_in,
+            subscribers,
+            events,
+            pause_millis,
+        } => {
+            let plan = subscribers::Plan {
+                base,
+                token,
+                watch,
+                report_in,
+                subscribers,
+                events,
+                pause: Duration::from_millis(pause_millis),
+            };
+            println!("{}", serde_json::to_string(&subscribers::run(plan).await?)?);
+            Ok(())
+        }
     }
 }
