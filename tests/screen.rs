@@ -174,4 +174,5 @@ async fn screen_shows_a_reported_event_live_in_chromium() {
         "the screen did not show the reported event ({}):\n{stdout}\n{stderr}",
         output.status
     );
+    println!("{}", stdout.trim());
 }

@@ -106,8 +106,8 @@ async function check(page, problems, base, gridCode, tokens) {
   const title = `e2e 楼道堆物 <b>${Date.now()}-${Math.random().toString(36).slice(2)}</b>`;
   const event = await step('report an event through /graphql', () => reportEvent(base, gridCode, title, tokens.reporter));
 
-  await step(`wait for "${title}" in the event feed`, () =>
-    page.waitForFunction((t) => [...document.querySelectorAll('#feed li .title')]
+  await step(`wait for "${title}" to arrive live in the event feed`, () =>
+    page.waitForFunction((t) => [...document.querySelectorAll('#feed li:not([data-initial]) .title')]
       .some((e) => e.textContent === t), title, { timeout: STEP_TIMEOUT_MS }));
   await step(`wait for the open-events counter to go from ${before} to ${before + 1}`, () =>
     page.waitForFunction((n) => {
