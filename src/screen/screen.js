@@ -11,6 +11,7 @@
   const ACK_TIMEOUT_MS = 10000;
   const MAX_BACKOFF_MS = 30000;
   const GRID_RETRY_MS = 15000;
+  const OVERDUE_LIMIT = 100;
 
   const STAT_LABELS = {
     population: ['人口', 'Population'],
@@ -345,13 +346,13 @@
       return row;
     });
     $('overdue').replaceChildren(...rows);
-    $('overdue-count').textContent = String(overdue.length);
+    $('overdue-count').textContent = overdue.length >= OVERDUE_LIMIT ? `≥${OVERDUE_LIMIT}` : String(overdue.length);
     $('overdue-empty').hidden = overdue.length > 0;
   }
 
   async function loadOverdue(gridCode) {
     const text = `query ScreenOverdueNow($code: String!) {
-      events(filter: { gridCode: $code, overdue: true }, first: 100) { nodes { ...ScreenEvent } }
+      events(filter: { gridCode: $code, overdue: true }, first: ${OVERDUE_LIMIT}) { nodes { ...ScreenEvent } }
     } ${EVENT_FIELDS}`;
     try {
       const data = await query(text, { code: gridCode });
