@@ -12,6 +12,8 @@
   const MAX_BACKOFF_MS = 30000;
   const GRID_RETRY_MS = 15000;
   const OVERDUE_LIMIT = 100;
+  // Overdue events read over HTTP before the subscription answers; within every role's page size.
+  const INITIAL_OVERDUE = 50;
 
   const STAT_LABELS = {
     population: ['人口', 'Population'],
@@ -352,7 +354,7 @@
 
   async function loadOverdue(gridCode) {
     const text = `query ScreenOverdueNow($code: String!) {
-      events(filter: { gridCode: $code, overdue: true }, first: ${OVERDUE_LIMIT}) { nodes { ...ScreenEvent } }
+      events(filter: { gridCode: $code, overdue: true }, first: ${INITIAL_OVERDUE}) { nodes { ...ScreenEvent } }
     } ${EVENT_FIELDS}`;
     try {
       const data = await query(text, { code: gridCode });
