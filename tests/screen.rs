@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::tokens::{secured, token};
 use common::{Backend, Hub};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,6 @@ use std::time::{Duration, Instant};
 
 /// How long the whole browser run may take before it counts as failed.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(120);
-const SECRET: &str = "screen-test-secret";
 
 fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
@@ -65,21 +65,6 @@ fn run_with_deadline(mut command: Command, deadline: Duration) -> Result<Output,
             Err(e) => return Err(e.to_string()),
         }
     }
-}
-
-/// An HS256 staff token with `role`, scoped to `grid` when given.
-fn token(role: &str, grid: Option<&str>) -> String {
-    let exp = chrono::Utc::now().timestamp() + 3600;
-    let mut claims = json!({"sub": format!("{role}-screen"), "role": role, "exp": exp});
-    if let Some(grid) = grid {
-        claims["grid"] = json!(grid);
-    }
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .expect("sign a token")
 }
 
 async fn street_code(hub: &Hub, admin: &str) -> String {
@@ -147,19 +132,15 @@ async fn screen_shows_a_reported_event_live_in_chromium() {
         );
         return;
     }
-    let hub = Hub::start_with(Backend::Sqlite, 300, |s| {
-        s.auth.required = true;
-        s.auth.jwt_hs256_secret = SECRET.into();
-    })
-    .await;
-    let admin = token("admin", None);
+    let hub = Hub::start_with(Backend::Sqlite, 300, secured).await;
+    let admin = token("admin-screen", "admin", None, None);
     let grid = street_code(&hub, &admin).await;
     let mut node = Command::new("node");
     node.arg(e2e_dir().join("screen.mjs"))
         .args([
             &hub.base,
             &grid,
-            &token("command_centre", Some(&grid)),
+            &token("command-centre-screen", "command_centre", None, Some(&grid)),
             &admin,
         ])
         .env("GRIDHUB_CHROMIUM", chromium());
