@@ -2,6 +2,8 @@
 //! environment variables (`GRIDHUB__DATABASE__URL` sets `database.url`). Every key is listed in
 //! the README.
 
+use crate::domain::deadlines::Deadlines;
+use crate::entity::vocabulary::EventPriority;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -24,6 +26,8 @@ pub struct Settings {
     pub access: AccessSettings,
     /// The tamper-evident audit log.
     pub audit: AuditSettings,
+    /// The event loop: deadlines and the deadline sweeper.
+    pub events: EventSettings,
     /// Live feeds over WebSocket.
     pub subscriptions: SubscriptionSettings,
 }
@@ -128,6 +132,18 @@ pub struct AuditSettings {
     pub flush_interval_millis: u64,
 }
 
+/// The event loop: deadlines and the deadline sweeper.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventSettings {
+    /// How long each step may take, per priority and grid level.
+    pub deadlines: Deadlines,
+    /// Seconds between two sweeps for overdue events (0: no sweeper in this process).
+    pub sweep_interval_secs: u64,
+    /// Priorities whose events the sweeper escalates one level up when the grid level holding
+    /// them lets a step's deadline pass.
+    pub auto_escalate: Vec<EventPriority>,
+}
+
 const DEFAULTS: &str = r#"
 [server]
 listen = "127.0.0.1:8080"
@@ -170,6 +186,15 @@ production = false
 key = ""
 batch_size = 500
 flush_interval_millis = 50
+
+[events]
+sweep_interval_secs = 30
+auto_escalate = ["urgent"]
+
+[events.deadlines]
+respond_minutes = { urgent = 15, high = 30, normal = 120, low = 1440 }
+resolve_minutes = { urgent = 1440, high = 4320, normal = 10080, low = 10080 }
+assessment_minutes = { community = 1440, street = 4320, district = 10080 }
 
 [subscriptions]
 stats_interval_millis = 1000
@@ -218,6 +243,13 @@ mod tests {
         let settings = Settings::load_from(&file).unwrap();
         assert_eq!(settings.graphql.max_depth, 7);
         assert_eq!(settings.graphql.max_page_size, 100);
+    }
+
+    #[test]
+    fn default_deadlines_are_those_of_the_domain() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.events.deadlines, Deadlines::default());
+        assert_eq!(settings.events.auto_escalate, [EventPriority::Urgent]);
     }
 
     #[test]

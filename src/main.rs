@@ -6,8 +6,10 @@ use clap::{Parser, Subcommand};
 use gridhub::access::audit;
 use gridhub::access::credentials::{self, api_key, Claims, NewKey};
 use gridhub::config::Settings;
+use gridhub::event_loop::Loop;
 use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
+use gridhub::sweeper;
 use gridhub::{db, graphql, ingest};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
@@ -221,6 +223,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     gridhub::tally::ensure(&database.conn).await?;
     let state = AppState::new(database, &settings).await?;
+    let event_loop = Loop {
+        feed: state.feed.clone(),
+        deadlines: settings.events.deadlines,
+    };
+    sweeper::spawn(state.db.conn.clone(), event_loop, settings.events.clone());
     let authenticated = state.authenticator.configured();
     let audit = state.audit.clone();
     let app = router(state, &settings.server);

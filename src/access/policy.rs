@@ -137,6 +137,10 @@ pub struct Role {
     /// May read dashboard statistics.
     #[serde(default)]
     pub aggregates: bool,
+    /// Steps of the event loop it may take (report, accept, reject, escalate, dispatch,
+    /// acknowledge, resolve, close, reopen), on the events its grid scope or department holds.
+    #[serde(default)]
+    pub event_steps: Vec<crate::entity::vocabulary::EventActionKind>,
     /// May introspect the schema in production mode.
     #[serde(default)]
     pub introspection: bool,

@@ -1,8 +1,11 @@
 //! Domain rules with no I/O: resident ID numbers, identity resolution, masking of personal
-//! data, grid codes, the lifecycle of data-sharing requests, and the audit log's hash chain.
+//! data, grid codes, the lifecycle of data-sharing requests, the audit log's hash chain, and the
+//! event loop with its deadlines.
 
 pub mod audit_chain;
 pub mod credit_code;
+pub mod deadlines;
+pub mod event_loop;
 pub mod grid_code;
 pub mod id_number;
 pub mod identity;

@@ -26,6 +26,9 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub satisfaction: Option<i32>,
+    pub held_at_grid_id: Option<i64>,
+    pub step_due_at: Option<DateTimeUtc>,
+    pub overdue_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

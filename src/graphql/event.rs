@@ -11,6 +11,7 @@ use super::person::Person;
 use super::place::Place;
 use super::scope::within_code;
 use super::source_record::{sources_of, SourceRecord};
+use crate::domain::deadlines::is_overdue;
 use crate::entity::vocabulary::{
     ElementType, EventActionKind, EventCategory, EventChannel, EventPriority, EventStatus,
     InvolvementRole,
@@ -18,19 +19,13 @@ use crate::entity::vocabulary::{
 use crate::entity::{
     department, event, event_action, event_involvement, grid, house, person, place,
 };
+use crate::event_loop::overdue_at;
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-/// Statuses in which an event still needs work.
-pub const OPEN: [EventStatus; 5] = [
-    EventStatus::Reported,
-    EventStatus::Accepted,
-    EventStatus::Escalated,
-    EventStatus::Dispatched,
-    EventStatus::Acknowledged,
-];
+pub use crate::domain::event_loop::OPEN;
 
 /// An event 事.
 pub struct Event(pub event::Model);
@@ -58,17 +53,9 @@ pub struct EventFilter {
     pub reported_from: Option<DateTime<Utc>>,
     /// Only events reported before this time (RFC 3339).
     pub reported_to: Option<DateTime<Utc>>,
-    /// Only open events past their resolution deadline (`true`), or only the others (`false`).
+    /// Only open events past their resolution deadline or the deadline of their current step
+    /// (`true`), or only the others (`false`).
     pub overdue: Option<bool>,
-}
-
-/// Events that still need work; with `now`, only those past their resolution deadline.
-fn open_or_overdue(now: Option<DateTime<Utc>>) -> Condition {
-    let open = Condition::all().add(event::Column::Status.is_in(OPEN));
-    match now {
-        Some(now) => open.add(event::Column::ResolveBy.lt(now)),
-        None => open,
-    }
 }
 
 impl EventFilter {
@@ -94,8 +81,8 @@ impl EventFilter {
             all = all.add(event::Column::ReportedAt.lt(to));
         }
         match self.overdue {
-            Some(true) => all = all.add(open_or_overdue(Some(now))),
-            Some(false) => all = all.add(open_or_overdue(Some(now)).not()),
+            Some(true) => all = all.add(overdue_at(now)),
+            Some(false) => all = all.add(overdue_at(now).not()),
             None => {}
         }
         all
@@ -211,9 +198,37 @@ impl Event {
         self.0.satisfaction
     }
 
-    /// Whether it is still open past its resolution deadline.
+    /// Whether it is still open past its resolution deadline or the deadline of its current
+    /// step, as of now.
     async fn overdue(&self) -> bool {
-        OPEN.contains(&self.0.status) && self.0.resolve_by < Utc::now()
+        is_overdue(
+            self.0.status,
+            self.0.step_due_at,
+            self.0.resolve_by,
+            Utc::now(),
+        )
+    }
+
+    /// Deadline of the step the event waits for: the grid's answer after a report, the
+    /// department's report for duty (报到) after a dispatch, the decision of the level above
+    /// after an escalation (1-3-7). Null when only the resolution deadline applies.
+    async fn step_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.step_due_at
+    }
+
+    /// When the deadline sweeper found it overdue; null while it is on time, and again after
+    /// each step taken.
+    async fn overdue_since(&self) -> Option<DateTime<Utc>> {
+        self.0.overdue_since
+    }
+
+    /// The grid level that holds the event now: the grid it was reported in, or the level it
+    /// was escalated to (community, street, district).
+    async fn held_at(&self, ctx: &Context<'_>) -> Result<Option<Grid>> {
+        let id = self.0.held_at_grid_id.unwrap_or(self.0.grid_id);
+        Ok(one::<grid::Entity>(ctx, grid::Column::Id, id)
+            .await?
+            .map(Grid))
     }
 
     /// The grid where it happened.

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod department;
 pub mod error;
 pub mod event;
+pub mod event_loop;
 pub mod grid;
 pub mod guard;
 pub mod house;
@@ -33,11 +34,13 @@ pub mod volunteer;
 use crate::access::policy::{Limits, Policy};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::event_loop::Loop;
 use crate::feed::ChangeFeed;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use audit::AuditQuery;
 use break_glass::BreakGlassMutation;
 use connection::PageLimits;
+use event_loop::EventLoopMutation;
 use identity::{IdentityMutation, IdentityQuery};
 use imports::ImportQuery;
 use query::ElementQuery;
@@ -58,7 +61,12 @@ pub struct Query(
 
 /// The changes gridhub accepts.
 #[derive(MergedObject, Default)]
-pub struct Mutation(SharingMutation, BreakGlassMutation, IdentityMutation);
+pub struct Mutation(
+    SharingMutation,
+    BreakGlassMutation,
+    IdentityMutation,
+    EventLoopMutation,
+);
 
 /// The gridhub schema.
 pub type GridhubSchema = Schema<Query, Mutation, Subscription>;
@@ -84,7 +92,11 @@ pub fn build(
     let max_page = limits.max_page_size.unwrap_or(graphql.max_page_size);
     let mut builder = builder()
         .data(db)
-        .data(feed)
+        .data(feed.clone())
+        .data(Loop {
+            feed,
+            deadlines: settings.events.deadlines,
+        })
         .data(PageLimits {
             default_size: graphql.default_page_size.min(max_page),
             max_size: max_page,

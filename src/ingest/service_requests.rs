@@ -190,6 +190,7 @@ impl ServiceRequestsWriter {
                 description: Set(fact.description.clone()),
                 reported_at: Set(fact.reported_at),
                 respond_by: Set(fact.reported_at + Duration::minutes(respond)),
+                step_due_at: Set(Some(fact.reported_at + Duration::minutes(respond))),
                 resolve_by: Set(fact.reported_at + Duration::minutes(resolve)),
                 ..Default::default()
             };

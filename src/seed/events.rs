@@ -3,6 +3,7 @@
 //! resolve → close as far as its status says, deadlines from its priority, and the persons
 //! involved (reporter, parties, handler).
 
+use crate::domain::deadlines::Deadlines;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::Iterable;
@@ -68,12 +69,11 @@ const HOURS: &[(i64, u32)] = &[
 
 /// Minutes to respond and to resolve for a priority (the 15-minute / 30-minute / 2-hour rule).
 pub(crate) fn deadlines(priority: EventPriority) -> (i64, i64) {
-    match priority {
-        EventPriority::Urgent => (15, 24 * 60),
-        EventPriority::High => (30, 3 * 24 * 60),
-        EventPriority::Normal => (120, 7 * 24 * 60),
-        EventPriority::Low => (24 * 60, 7 * 24 * 60),
-    }
+    let d = Deadlines::default();
+    (
+        d.respond_minutes.minutes(priority),
+        d.resolve_minutes.minutes(priority),
+    )
 }
 
 /// The department an event of `category` is dispatched to.
@@ -391,6 +391,9 @@ impl Builder<'_, '_> {
             closed_at: at_of(Act::Close),
             satisfaction: (status == St::Closed)
                 .then(|| pick(&mut self.rng, &[(5, 55), (4, 28), (3, 10), (2, 4), (1, 3)])),
+            held_at_grid_id: None,
+            step_due_at: (status == St::Reported).then(|| reported_at + Duration::minutes(respond)),
+            overdue_since: None,
         };
         self.push_actions(id, steps);
         self.involve(id, leaf_index, &model);

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod imports;
+pub mod tokens;
 
 use gridhub::config::Settings;
 use gridhub::db::{self, Database};
