@@ -26,10 +26,10 @@ pub struct Settings {
     pub access: AccessSettings,
     /// The tamper-evident audit log.
     pub audit: AuditSettings,
-    /// Live feeds over WebSocket.
-    pub subscriptions: SubscriptionSettings,
     /// The event loop: deadlines and the deadline sweeper.
     pub events: EventSettings,
+    /// Live feeds over WebSocket.
+    pub subscriptions: SubscriptionSettings,
 }
 
 /// Live feeds over WebSocket.
@@ -187,9 +187,6 @@ key = ""
 batch_size = 500
 flush_interval_millis = 50
 
-[subscriptions]
-stats_interval_millis = 1000
-
 [events]
 sweep_interval_secs = 30
 auto_escalate = ["urgent"]
@@ -198,6 +195,9 @@ auto_escalate = ["urgent"]
 respond_minutes = { urgent = 15, high = 30, normal = 120, low = 1440 }
 resolve_minutes = { urgent = 1440, high = 4320, normal = 10080, low = 10080 }
 assessment_minutes = { community = 1440, street = 4320, district = 10080 }
+
+[subscriptions]
+stats_interval_millis = 1000
 "#;
 
 impl Settings {

@@ -37,6 +37,10 @@ const ACCEPT: &str =
 /// One graphql-transport-ws connection.
 struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Messages received while waiting for another subscription's.
+    held: Vec<Value>,
+    /// Subscriptions started so far.
+    started: usize,
 }
 
 impl Client {
@@ -55,7 +59,11 @@ impl Client {
             response.headers()["sec-websocket-protocol"],
             "graphql-transport-ws"
         );
-        let mut client = Client { socket };
+        let mut client = Client {
+            socket,
+            held: Vec::new(),
+            started: 0,
+        };
         client
             .send(json!({"type": "connection_init", "payload": payload}))
             .await;
@@ -79,9 +87,21 @@ impl Client {
 
     /// Starts subscription `id`.
     async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.started += 1;
         self.send(json!({"type": "subscribe", "id": id,
                          "payload": {"query": query, "variables": variables}}))
             .await;
+    }
+
+    /// Waits until the subscriptions started before are listening: a feed answers at once
+    /// only after the earlier ones, on the same connection, began listening.
+    async fn settle(&mut self) {
+        let id = format!("settle-{}", self.started);
+        self.subscribe(&id, "subscription { overdueEvents { id } }", json!({}))
+            .await;
+        let first = self.next_of(&id).await;
+        assert!(first["data"]["overdueEvents"].is_array(), "{first}");
+        self.send(json!({"type": "complete", "id": id})).await;
     }
 
     /// The next protocol message, or `Err(reason)` when the server closed the connection.
@@ -103,16 +123,35 @@ impl Client {
     }
 
     /// The payload of the next message of subscription `id` (other subscriptions' messages in
-    /// between are skipped).
+    /// between are held for them).
     async fn next_of(&mut self, id: &str) -> Value {
         loop {
-            let message = self.receive().await.expect("an open connection");
-            if message["id"] == id {
-                assert!(
-                    message["type"] == "next" || message["type"] == "error",
-                    "{message}"
-                );
-                return message["payload"].clone();
+            let message = match self.held.iter().position(|m| m["id"] == id) {
+                Some(i) => self.held.remove(i),
+                None => self.receive().await.expect("an open connection"),
+            };
+            if message["id"] != id {
+                self.held.push(message);
+                continue;
+            }
+            assert!(
+                message["type"] == "next" || message["type"] == "error",
+                "{message}"
+            );
+            return message["payload"].clone();
+        }
+    }
+
+    /// Asserts that no message of subscription `id` arrives within `wait`.
+    async fn nothing_for(&mut self, id: &str, wait: Duration) {
+        assert!(!self.held.iter().any(|m| m["id"] == id), "{:?}", self.held);
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(Ok(message))) =
+            tokio::time::timeout_at(deadline, self.socket.next()).await
+        {
+            if let Message::Text(text) = message {
+                let message: Value = serde_json::from_str(&text).expect("JSON");
+                assert_ne!(message["id"], id, "{message}");
             }
         }
     }
@@ -193,7 +232,7 @@ async fn reported_and_accepted_events_reach_subscribers_filtered_by_status() {
                 json!({"code": community, "statuses": ["ACCEPTED"]}),
             )
             .await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        client.settle().await;
 
         let id = report(&hub, &[], &grid, "楼道堆物").await;
         let reported = client.next_of("all").await;
@@ -243,7 +282,8 @@ async fn a_subscriber_sees_only_changes_inside_its_grid_scope() {
         let mut outside = Client::connect(&hub, bearer(&token("grid_worker", Some(other)))).await;
         inside.subscribe("1", EVENT_CHANGED, json!({})).await;
         outside.subscribe("1", EVENT_CHANGED, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        inside.settle().await;
+        outside.settle().await;
 
         let first = report(&hub, &admin_headers, mine, "井盖缺失").await;
         let seen = inside.next_of("1").await;
@@ -422,7 +462,8 @@ async fn a_change_made_through_one_process_reaches_subscribers_of_another() {
         .await;
     on_b.subscribe("1", EVENT_CHANGED, json!({"code": grid}))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    on_a.settle().await;
+    on_b.settle().await;
 
     let id = report(&a, &[], &grid, "高空坠物隐患").await;
     let heard = on_b.next_of("1").await;
@@ -451,11 +492,7 @@ async fn a_change_made_through_one_process_reaches_subscribers_of_another() {
             "each process delivers each change once, in order"
         );
     }
-    let after = on_a.socket.next();
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), after)
-            .await
-            .is_err(),
-        "no duplicate of a process's own change"
-    );
+    for client in [&mut on_a, &mut on_b] {
+        client.nothing_for("1", Duration::from_millis(300)).await;
+    }
 }

@@ -159,7 +159,8 @@ async fn overdue(db: &DatabaseConnection, scope: &RowScope, watch: &Watch) -> Re
 }
 
 /// Live feeds for command-centre screens (指挥中心大屏). Each sees only what the subscriber's
-/// grid scope and role let it see.
+/// grid scope and role let it see. Each listens to the feed before its first wait, so a change
+/// made after the subscription's first message (or its error) is never missed.
 #[SubscriptionObject]
 impl Subscription {
     /// Every change to an event from now on: a step of the loop or the event becoming overdue.
@@ -171,8 +172,8 @@ impl Subscription {
         #[graphql(desc = "Only changes leaving the event in one of these statuses.")]
         statuses: Option<Vec<EventStatus>>,
     ) -> Result<impl Stream<Item = EventChange>> {
-        let watch = watch(ctx, grid_code).await?;
         let receiver = ctx.data::<ChangeFeed>()?.subscribe();
+        let watch = watch(ctx, grid_code).await?;
         Ok(heard(receiver).filter_map(move |heard| {
             let wanted = match heard {
                 Heard::Change(change) => (watch.sees(&change.grid_code)
@@ -194,8 +195,8 @@ impl Subscription {
         )]
         grid_code: Option<String>,
     ) -> Result<impl Stream<Item = Result<Vec<Event>>>> {
-        let watch = watch(ctx, grid_code).await?;
         let receiver = ctx.data::<ChangeFeed>()?.subscribe();
+        let watch = watch(ctx, grid_code).await?;
         let db = ctx.data::<Database>()?.conn.clone();
         let access = ctx.data::<Arc<Access>>()?.clone();
         let state = (receiver, true);
@@ -219,6 +220,7 @@ impl Subscription {
         ctx: &Context<'_>,
         #[graphql(desc = "Grid code whose subtree is counted.")] grid_code: String,
     ) -> Result<impl Stream<Item = GridStats>> {
+        let receiver = ctx.data::<ChangeFeed>()?.subscribe();
         let access = guard::access(ctx)?;
         guard::require(
             access.role.aggregates,
@@ -229,7 +231,6 @@ impl Subscription {
             codes: vec![grid_code],
         };
         let interval = ctx.data::<StatsInterval>()?.0;
-        let receiver = ctx.data::<ChangeFeed>()?.subscribe();
         let state = (receiver, None::<Instant>);
         Ok(stream::unfold(state, move |(mut receiver, last)| {
             let watch = watch.clone();
