@@ -24,6 +24,8 @@ pub struct Settings {
     pub access: AccessSettings,
     /// The tamper-evident audit log.
     pub audit: AuditSettings,
+    /// Aggregate statistics for dashboards and command centres.
+    pub aggregates: AggregatesSettings,
 }
 
 /// HTTP server settings.
@@ -119,6 +121,14 @@ pub struct AuditSettings {
     pub flush_interval_millis: u64,
 }
 
+/// Aggregate statistics for dashboards and command centres.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct AggregatesSettings {
+    /// Counts above zero and below this are withheld (null) from callers whose role reads no
+    /// rows of what is counted (small-count suppression); 0 or 1 turns suppression off.
+    pub suppress_below: i64,
+}
+
 const DEFAULTS: &str = r#"
 [server]
 listen = "127.0.0.1:8080"
@@ -161,6 +171,9 @@ production = false
 key = ""
 batch_size = 500
 flush_interval_millis = 50
+
+[aggregates]
+suppress_below = 5
 "#;
 
 impl Settings {

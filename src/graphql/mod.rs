@@ -87,6 +87,7 @@ pub fn build(
             max_size: max_page,
         })
         .data(NodeIdLimit(graphql.max_node_ids))
+        .data(settings.aggregates)
         .limit_depth(limits.max_depth.unwrap_or(graphql.max_depth))
         .limit_complexity(limits.max_complexity.unwrap_or(graphql.max_complexity));
     if !introspection {
