@@ -8,6 +8,7 @@ mod m20261123_000001_one_network;
 mod m20261124_000001_grid_tallies;
 mod m20261124_000002_access;
 mod m20261124_000003_ingest;
+mod m20261124_000005_aggregates;
 
 /// Runs every gridhub migration in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_grid_tallies::Migration),
             Box::new(m20261124_000002_access::Migration),
             Box::new(m20261124_000003_ingest::Migration),
+            Box::new(m20261124_000005_aggregates::Migration),
         ]
     }
 }
