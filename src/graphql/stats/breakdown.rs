@@ -129,7 +129,7 @@ fn figures(
 
 /// The UTC calendar day of a timestamp column as `YYYY-MM-DD`.
 fn day_of(column: event::Column, backend: DbBackend) -> Expr {
-    let column = format!("\"events\".\"{}\"", column.into_iden().to_string());
+    let column = format!("\"events\".\"{}\"", column.into_iden());
     match backend {
         DbBackend::Postgres => Expr::cust(format!(
             "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
@@ -168,7 +168,7 @@ fn events(
             count_if(col(event::Column::ResolvedAt).is_not_null()),
             count_if(col(event::Column::ResolvedAt).lte(col(event::Column::ResolveBy))),
         ],
-        Expr::val(0.0).into(),
+        Expr::val(0.0),
     );
     for column in labels {
         select.group_by_col((event::Entity, column));
@@ -194,7 +194,7 @@ fn per_day(
         select,
         [text(day.clone()), no_text(), no_text()],
         [Expr::cust("COUNT(*)"), zero(), zero()],
-        Expr::val(0.0).into(),
+        Expr::val(0.0),
     );
     select
         .and_where(Expr::col((event::Entity, column)).gte(since))
@@ -226,7 +226,7 @@ fn party_members(select: &mut SelectStatement, grids: &[i64], today: NaiveDate) 
         select,
         [no_text(), no_text(), no_text()],
         [distinct_persons(membership::Entity), zero(), zero()],
-        Expr::val(0.0).into(),
+        Expr::val(0.0),
     );
 }
 
@@ -266,7 +266,7 @@ fn volunteers(select: &mut SelectStatement, grids: &[i64]) {
             zero(),
             zero(),
         ],
-        Expr::val(0.0).into(),
+        Expr::val(0.0),
     );
 }
 
