@@ -26,6 +26,8 @@ pub struct Settings {
     pub access: AccessSettings,
     /// The tamper-evident audit log.
     pub audit: AuditSettings,
+    /// Aggregate statistics for dashboards and command centres.
+    pub aggregates: AggregatesSettings,
     /// The event loop: deadlines and the deadline sweeper.
     pub events: EventSettings,
     /// Live feeds over WebSocket.
@@ -144,6 +146,14 @@ pub struct EventSettings {
     pub auto_escalate: Vec<EventPriority>,
 }
 
+/// Aggregate statistics for dashboards and command centres.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct AggregatesSettings {
+    /// Counts above zero and below this are withheld (null) from callers whose role reads no
+    /// rows of what is counted (small-count suppression); 0 or 1 turns suppression off.
+    pub suppress_below: i64,
+}
+
 const DEFAULTS: &str = r#"
 [server]
 listen = "127.0.0.1:8080"
@@ -198,6 +208,9 @@ assessment_minutes = { community = 1440, street = 4320, district = 10080 }
 
 [subscriptions]
 stats_interval_millis = 1000
+
+[aggregates]
+suppress_below = 5
 "#;
 
 impl Settings {

@@ -9,6 +9,7 @@ mod m20261124_000001_grid_tallies;
 mod m20261124_000002_access;
 mod m20261124_000003_ingest;
 mod m20261124_000004_event_loop;
+mod m20261124_000005_aggregates;
 
 /// Runs every gridhub migration in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_access::Migration),
             Box::new(m20261124_000003_ingest::Migration),
             Box::new(m20261124_000004_event_loop::Migration),
+            Box::new(m20261124_000005_aggregates::Migration),
         ]
     }
 }

@@ -105,6 +105,7 @@ pub fn build(
         .data(StatsInterval(Duration::from_millis(
             settings.subscriptions.stats_interval_millis,
         )))
+        .data(settings.aggregates)
         .limit_depth(limits.max_depth.unwrap_or(graphql.max_depth))
         .limit_complexity(limits.max_complexity.unwrap_or(graphql.max_complexity));
     if !introspection {

@@ -1,16 +1,31 @@
-//! Counts over a grid's subtree for dashboards: population, households, open and overdue events.
+//! Counts over a grid's subtree for dashboards and command centres: population, households,
+//! open and overdue events, and (in [`breakdown`]) events by status, category, priority and day,
+//! deadline compliance, party members, volunteers and volunteer hours; the most overdue events.
 //! Every count a request asks for, over however many grids, is answered by one SQL statement:
 //! per kind of count and per few grids a `GROUP BY` over the grid closure, the parts joined by
 //! `UNION ALL`. Population and households sum the per-grid tallies (`crate::tally`), so their
 //! cost grows with the number of grids in the subtree, not with the number of persons; open and
 //! overdue events are counted live (the loop keeps them few).
+//!
+//! Small-count suppression (`crate::domain::suppression`): a count made of rows the caller's
+//! role may not read — persons for a command-centre screen — is withheld (null, flagged
+//! `suppressed`) when it is above zero and below `aggregates.suppress_below`. Person-derived
+//! counts (population, households, party members, volunteers and their hours) fall under
+//! `person`; event counts under `event` (so a role that lists events sees their counts exactly);
+//! volunteer activity counts under `volunteer_activity`.
+
+mod breakdown;
+mod figures;
+
+pub use figures::GridStats;
 
 use super::error::OrInternal;
 use super::event::OPEN;
-use super::loader::{union_all, DbLoader, Loaders, UNION_CHUNK};
+use super::loader::{union_all, DbLoader, UNION_CHUNK};
 use crate::entity::{event, grid_closure, grid_tally};
+use crate::event_loop::overdue_at;
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, Error, Object, Result};
+use async_graphql::{Error, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, IntoIden, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait};
@@ -110,7 +125,7 @@ fn statement(stat: Stat, grids: &[i64]) -> SelectStatement {
         Stat::OpenEvents => open_events(&mut select, grids),
         Stat::OverdueEvents => {
             open_events(&mut select, grids);
-            select.and_where(event::Column::ResolveBy.lt(Utc::now()));
+            select.cond_where(overdue_at(Utc::now()));
         }
     }
     select
@@ -145,45 +160,5 @@ impl Loader<StatKey> for DbLoader {
             }
         }
         Ok(counts)
-    }
-}
-
-/// Counts over the subtree of one grid.
-pub struct GridStats {
-    /// The grid whose subtree is counted.
-    pub grid_id: i64,
-}
-
-impl GridStats {
-    async fn count(&self, ctx: &Context<'_>, stat: Stat) -> Result<i64> {
-        let key = StatKey {
-            stat,
-            grid_id: self.grid_id,
-        };
-        Ok(ctx.data::<Loaders>()?.load_one(key).await?.unwrap_or(0))
-    }
-}
-
-/// Counts over a grid's subtree, for dashboards and command-centre screens.
-#[Object]
-impl GridStats {
-    /// Persons living in the subtree.
-    async fn population(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.count(ctx, Stat::Population).await
-    }
-
-    /// Households 户 in the subtree: current household heads of its houses.
-    async fn households(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.count(ctx, Stat::Households).await
-    }
-
-    /// Events in the subtree that still need work.
-    async fn open_events(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.count(ctx, Stat::OpenEvents).await
-    }
-
-    /// Open events in the subtree past their resolution deadline.
-    async fn overdue_events(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.count(ctx, Stat::OverdueEvents).await
     }
 }
