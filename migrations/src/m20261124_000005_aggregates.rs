@@ -5,9 +5,10 @@
 
 use sea_orm_migration::prelude::*;
 
-/// Table and columns of each index; the name is `ix_<table>_<columns>`.
-const INDEXES: &[(&str, &[&str])] = &[
+/// Name (short enough for PostgreSQL's 63 characters), table and columns of each index.
+const INDEXES: &[(&str, &str, &[&str])] = &[
     (
+        "ix_events_grid_id_breakdown",
         "events",
         &[
             "grid_id",
@@ -18,20 +19,22 @@ const INDEXES: &[(&str, &[&str])] = &[
             "resolve_by",
         ],
     ),
-    ("events", &["grid_id", "resolved_at"]),
     (
+        "ix_events_grid_id_resolved_at",
+        "events",
+        &["grid_id", "resolved_at"],
+    ),
+    (
+        "ix_volunteer_participations_activity_id_person_id",
         "volunteer_participations",
         &["activity_id", "person_id", "hours"],
     ),
     (
+        "ix_memberships_organization_id_role_person_id",
         "memberships",
         &["organization_id", "role", "person_id", "until"],
     ),
 ];
-
-fn name(table: &str, columns: &[&str]) -> String {
-    format!("ix_{table}_{}", columns.join("_"))
-}
 
 /// Adds the aggregate indexes.
 #[derive(DeriveMigrationName)]
@@ -40,9 +43,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, columns) in INDEXES {
+        for (name, table, columns) in INDEXES {
             let mut index = Index::create();
-            index.name(name(table, columns)).table(Alias::new(*table));
+            index.name(*name).table(Alias::new(*table));
             for column in *columns {
                 index.col(Alias::new(*column));
             }
@@ -52,9 +55,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, columns) in INDEXES {
+        for (name, table, _) in INDEXES {
             let drop = Index::drop()
-                .name(name(table, columns))
+                .name(*name)
                 .table(Alias::new(*table))
                 .to_owned();
             manager.drop_index(drop).await?;
