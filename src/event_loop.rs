@@ -15,8 +15,9 @@ use crate::feed::{ChangeFeed, EventChange};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, Set, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 /// Why a step was not taken.
@@ -108,7 +109,7 @@ impl Loop {
         report: Report,
         now: DateTime<Utc>,
     ) -> Result<event::Model, StepError> {
-        let txn = db.begin().await?;
+        let txn = begin_write(db).await?;
         let grid = grid_by_id(&txn, report.grid_id).await?;
         let respond_by = self.deadlines.respond_by(report.priority, now);
         let row = event::ActiveModel {
@@ -144,7 +145,7 @@ impl Loop {
         now: DateTime<Utc>,
         authorise: impl FnOnce(Taker, Holder<'_>) -> Result<(), String>,
     ) -> Result<event::Model, StepError> {
-        let txn = db.begin().await?;
+        let txn = begin_write(db).await?;
         let current = event::Entity::find_by_id(request.event_id)
             .one(&txn)
             .await?
@@ -270,6 +271,17 @@ pub async fn grid_code(db: &impl ConnectionTrait, id: i64) -> Result<String, DbE
         .await?
         .map(|g| g.code)
         .unwrap_or_default())
+}
+
+/// A transaction that writes: on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+/// waiting for other writers such as the audit log, instead of failing when it first reads and
+/// then finds another writer committed meanwhile.
+async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Saves `changed` only if the event is still in `status`: of two steps taken at once, the

@@ -12,6 +12,7 @@ pub mod graphql;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod screen;
 pub mod seed;
 pub mod sweeper;
 pub mod tally;

@@ -2,7 +2,7 @@
 //! a grid's statistics, each bounded by the subscriber's grid scope and role.
 
 use super::error::OrInternal;
-use super::event::{Event, OPEN};
+use super::event::Event;
 use super::guard;
 use super::id::{encode, NodeType};
 use super::loader::one;
@@ -15,11 +15,12 @@ use crate::db::Database;
 use crate::domain::grid_code::is_within;
 use crate::entity::event;
 use crate::entity::vocabulary::{EventActionKind, EventStatus};
+use crate::event_loop::overdue_at;
 use crate::feed::{self, ChangeFeed};
 use async_graphql::{Context, Object, Result, Subscription as SubscriptionObject, ID};
 use chrono::Utc;
 use futures_util::stream::{self, Stream, StreamExt};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -136,12 +137,10 @@ async fn next_change(receiver: &mut Receiver<feed::EventChange>, watch: &Watch) 
     next_queued(receiver)
 }
 
-/// Open events past their resolution deadline in every watched subtree and in `scope`, most
-/// overdue first.
+/// Open events past their resolution deadline or the deadline of their current step, in every
+/// watched subtree and in `scope`, the longest overdue on resolution first.
 async fn overdue(db: &DatabaseConnection, scope: &RowScope, watch: &Watch) -> Result<Vec<Event>> {
-    let mut select = event::Entity::find()
-        .filter(event::Column::Status.is_in(OPEN))
-        .filter(event::Column::ResolveBy.lt(Utc::now()));
+    let mut select = event::Entity::find().filter(overdue_at(Utc::now()));
     for code in &watch.codes {
         select = select.filter(within_code(event::Column::GridId, code));
     }
@@ -185,8 +184,8 @@ impl Subscription {
         }))
     }
 
-    /// The open events past their resolution deadline (超期事件) in the subtree of a grid, most
-    /// overdue first, at most 100: at once, then again whenever an event of the subtree changes.
+    /// The open events past their resolution deadline or the deadline of their current step
+    /// (超期事件) in the subtree of a grid, the longest overdue on resolution first, at most 100: at once, then again whenever an event of the subtree changes.
     async fn overdue_events(
         &self,
         ctx: &Context<'_>,

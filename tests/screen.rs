@@ -1,0 +1,159 @@
+//! The command-centre screen at `/screen`: the page and its assets are served with their types
+//! and a content security policy, and in headless Chromium a command-centre operator's screen
+//! (its token in `?token=`) shows an event reported through the API in its live feed and counts
+//! it among the open events (`tests/e2e/screen.mjs`, driven with playwright-core).
+//!
+//! The browser test runs on SQLite only: the page talks to the hub over HTTP and WebSocket the
+//! same way whatever the database, and the subscriptions themselves are tested on both backends.
+
+mod common;
+
+use common::tokens::{secured, token};
+use common::{Backend, Hub};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the whole browser run may take before it counts as failed.
+const BROWSER_DEADLINE: Duration = Duration::from_secs(120);
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("GRIDHUB_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// What the browser test lacks on this machine, if anything.
+fn missing_browser() -> Option<String> {
+    if !chromium().exists() {
+        return Some(format!("no Chromium at {}", chromium().display()));
+    }
+    if !e2e_dir().join("node_modules/playwright-core").exists() {
+        return Some("tests/e2e/node_modules is not installed".to_string());
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(output) if output.status.success() => None,
+        _ => Some("node is not on the PATH".to_string()),
+    }
+}
+
+/// Runs `command` to its end, or kills it once `deadline` has passed.
+fn run_with_deadline(mut command: Command, deadline: Duration) -> Result<Output, String> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start node: {e}"))?;
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => return child.wait_with_output().map_err(|e| e.to_string()),
+            Ok(None) if started.elapsed() > deadline => {
+                let _ = child.kill();
+                let output = child.wait_with_output().map_err(|e| e.to_string())?;
+                return Err(format!(
+                    "the browser test did not finish within {deadline:?}\n{}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+async fn street_code(hub: &Hub, admin: &str) -> String {
+    let bearer = format!("Bearer {admin}");
+    let query =
+        json!({"query": "{ grids(filter: {levels: [STREET]}, first: 1) { nodes { code } } }"});
+    let (_, _, body) = hub.query_as(&[("Authorization", &bearer)], query).await;
+    body["data"]["grids"]["nodes"][0]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a seeded street: {body:#}"))
+        .to_string()
+}
+
+async fn get(hub: &Hub, path: &str) -> reqwest::Response {
+    reqwest::get(format!("{}{path}", hub.base))
+        .await
+        .expect("request")
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn screen_page_and_assets_are_served_with_their_types() {
+    let hub = Hub::start(Backend::Sqlite, 0).await;
+    let page = get(&hub, "/screen?grid=650203001").await;
+    assert_eq!(page.status(), 200);
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    let policy = header(&page, "content-security-policy").to_string();
+    assert!(
+        policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"),
+        "the page's content security policy keeps scripts and connections on the hub: {policy}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("网格指挥中心") && html.contains("/screen/screen.js"));
+    for (path, kind) in [
+        ("/screen/screen.js", "text/javascript"),
+        ("/screen/screen.css", "text/css"),
+    ] {
+        let asset = get(&hub, path).await;
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(header(&asset, "content-type").starts_with(kind), "{path}");
+        assert!(!asset.text().await.unwrap().is_empty(), "{path}");
+    }
+    assert_eq!(get(&hub, "/screen/missing.js").await.status(), 404);
+}
+
+#[tokio::test]
+async fn screen_shows_a_reported_event_live_in_chromium() {
+    if let Some(missing) = missing_browser() {
+        if std::env::var_os("GRIDHUB_REQUIRE_BROWSER").is_some() {
+            panic!(
+                "the browser test cannot run: {missing}; run .ci/run, or install Chromium \
+                 (apt-get install -y chromium chromium-driver) and `npm ci --prefix tests/e2e`"
+            );
+        }
+        eprintln!(
+            "skipped: screen browser test ({missing}; .ci/run installs Chromium and \
+             tests/e2e/node_modules)"
+        );
+        return;
+    }
+    let hub = Hub::start_with(Backend::Sqlite, 300, secured).await;
+    let admin = token("admin-screen", "admin", None, None);
+    let grid = street_code(&hub, &admin).await;
+    let mut node = Command::new("node");
+    node.arg(e2e_dir().join("screen.mjs"))
+        .args([
+            &hub.base,
+            &grid,
+            &token("command-centre-screen", "command_centre", None, Some(&grid)),
+            &admin,
+        ])
+        .env("GRIDHUB_CHROMIUM", chromium());
+    let output = tokio::task::spawn_blocking(move || run_with_deadline(node, BROWSER_DEADLINE))
+        .await
+        .expect("the browser run's thread");
+    let output = output.unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("ok: event"),
+        "the screen did not show the reported event ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    println!("{}", stdout.trim());
+}
