@@ -5,18 +5,21 @@
 # (count, p50, p99, max) for each database. The hub is seeded with PERSONS persons per database
 # (a fresh database each run: the events it reports stay behind).
 #
-# Environment: SUBSCRIBERS (1000), EVENTS (100), PAUSE_MILLIS between mutations (50),
+# Environment: SUBSCRIBERS (1000), EVENTS (100), PAUSE_MILLIS between mutations (300; shorter
+# pauses make SQLite mutations meet the audit writer's flush and fail with "database is locked"),
+# WITHOUT_EVENT=1 to subscribe without selecting the event itself,
 # PERSONS (20000), DATABASES ("sqlite postgres"), BENCH_PG_URL
-# (postgres://postgres@127.0.0.1:5432), BENCH_PORT (18082).
+# (postgres://postgres@127.0.0.1:5432), BENCH_PORT (18085).
 set -euo pipefail
 
 SUBSCRIBERS=${SUBSCRIBERS:-1000}
 EVENTS=${EVENTS:-100}
-PAUSE_MILLIS=${PAUSE_MILLIS:-50}
+PAUSE_MILLIS=${PAUSE_MILLIS:-300}
+WITHOUT_EVENT=${WITHOUT_EVENT:-}
 PERSONS=${PERSONS:-20000}
 DATABASES=${DATABASES:-sqlite postgres}
 PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
-PORT=${BENCH_PORT:-18082}
+PORT=${BENCH_PORT:-18085}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=$ROOT/bench/data
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -84,7 +87,7 @@ measure() {
     printf '%s ' "$database"
     "$BENCH" subscribers --base "http://127.0.0.1:$PORT" --token "$admin" \
         --watch "$district" --report-in "$grid" --subscribers "$SUBSCRIBERS" \
-        --events "$EVENTS" --pause-millis "$PAUSE_MILLIS"
+        --events "$EVENTS" --pause-millis "$PAUSE_MILLIS" ${WITHOUT_EVENT:+--without-event}
     local rss
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
     log "$database: server peak RSS $((rss / 1024)) MB"

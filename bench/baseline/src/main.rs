@@ -74,8 +74,11 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         events: usize,
         /// Milliseconds between two mutations.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 300)]
         pause_millis: u64,
+        /// Subscribe to the changes without selecting the event itself.
+        #[arg(long)]
+        without_event: bool,
     },
 }
 
@@ -140,6 +143,7 @@ async fn main() -> Result<()> {
             subscribers,
             events,
             pause_millis,
+            without_event,
         } => {
             let plan = subscribers::Plan {
                 base,
@@ -149,6 +153,7 @@ async fn main() -> Result<()> {
                 subscribers,
                 events,
                 pause: Duration::from_millis(pause_millis),
+                with_event: !without_event,
             };
             println!("{}", serde_json::to_string(&subscribers::run(plan).await?)?);
             Ok(())

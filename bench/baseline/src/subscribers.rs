@@ -20,6 +20,11 @@ const SUBSCRIPTION: &str = "subscription($code: String) {
   eventChanged(gridCode: $code) { eventId status action event { id title } }
 }";
 
+/// The same without the event itself: the feed alone, no statement per delivery.
+const SUBSCRIPTION_WITHOUT_EVENT: &str = "subscription($code: String) {
+  eventChanged(gridCode: $code) { eventId status action }
+}";
+
 const REPORT: &str = "mutation($code: String!, $title: String!) {
   reportEvent(input: {gridCode: $code, category: SAFETY_HAZARD, priority: NORMAL,
                       title: $title, description: \"benchmark\"}) { id }
@@ -46,6 +51,8 @@ pub struct Plan {
     pub events: usize,
     /// Pause between two mutations.
     pub pause: Duration,
+    /// Whether subscribers select the event itself (one statement per delivery).
+    pub with_event: bool,
 }
 
 /// The measured latencies.
@@ -179,8 +186,13 @@ async fn connect(plan: &Plan) -> Result<Socket> {
         Some(Ok(Message::Text(text))) if text.contains("connection_ack") => {}
         other => bail!("no connection_ack: {other:?}"),
     }
+    let query = if plan.with_event {
+        SUBSCRIPTION
+    } else {
+        SUBSCRIPTION_WITHOUT_EVENT
+    };
     let start = json!({"type": "subscribe", "id": "1",
-                       "payload": {"query": SUBSCRIPTION, "variables": {"code": plan.watch}}});
+                       "payload": {"query": query, "variables": {"code": plan.watch}}});
     socket.send(Message::text(start.to_string())).await?;
     Ok(socket)
 }
