@@ -11,7 +11,7 @@ use crate::entity::vocabulary::{
     EventActionKind as Step, EventCategory, EventChannel, EventPriority, EventStatus,
 };
 use crate::entity::{department, event, event_action, grid};
-use crate::feed::{ChangeFeed, EventChange};
+use crate::feed::{ChangeFeed, EventChange, SharedRow};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -241,6 +241,7 @@ impl Loop {
                 grid_code: grid_code.to_string(),
                 status: event.status,
                 action,
+                row: SharedRow::default(),
             })
             .await;
     }

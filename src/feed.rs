@@ -8,12 +8,14 @@
 //! PostgreSQL too).
 
 use crate::db::Database;
+use crate::entity::event;
 use crate::entity::vocabulary::{EventActionKind, EventStatus};
 use sea_orm::sqlx::postgres::{PgListener, PgPool};
-use sea_orm::DbBackend;
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, OnceCell};
 
 /// How many changes a slow subscriber may fall behind before it misses some.
 const BACKLOG: usize = 4096;
@@ -35,6 +37,46 @@ pub struct EventChange {
     pub status: EventStatus,
     /// The step taken; `None` when the sweeper found the event overdue.
     pub action: Option<EventActionKind>,
+    /// The event's row after the change, read once for all the subscribers of this process.
+    #[serde(skip)]
+    pub row: SharedRow,
+}
+
+/// The row of a changed event, read at most once however many subscribers of a process ask
+/// for it: every copy of a delivered change shares it.
+#[derive(Clone, Default)]
+pub struct SharedRow(Arc<OnceCell<Option<event::Model>>>);
+
+impl SharedRow {
+    /// The row, read from `db` by the first caller.
+    pub async fn get(
+        &self,
+        db: &DatabaseConnection,
+        id: i64,
+    ) -> Result<Option<&event::Model>, DbErr> {
+        let row = self
+            .0
+            .get_or_try_init(|| event::Entity::find_by_id(id).one(db))
+            .await?;
+        Ok(row.as_ref())
+    }
+}
+
+impl PartialEq for SharedRow {
+    /// Two copies of a change are equal whether or not their row was read yet.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for SharedRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.initialized() {
+            "SharedRow(read)"
+        } else {
+            "SharedRow(unread)"
+        })
+    }
 }
 
 /// Publishes and delivers event changes.
@@ -160,6 +202,7 @@ mod tests {
             grid_code: "110101001001001".to_string(),
             status: EventStatus::Reported,
             action: Some(EventActionKind::Report),
+            row: SharedRow::default(),
         }
     }
 

@@ -8,7 +8,7 @@ use crate::domain::event_loop::next_status;
 use crate::entity::event;
 use crate::entity::vocabulary::EventActionKind as Step;
 use crate::event_loop::{overdue_at, Loop, Record, StepError, StepRequest};
-use crate::feed::EventChange;
+use crate::feed::{EventChange, SharedRow};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -120,6 +120,7 @@ async fn mark(
                 grid_code,
                 status: event.status,
                 action: None,
+                row: SharedRow::default(),
             })
             .await;
     }

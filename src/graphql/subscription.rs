@@ -5,7 +5,6 @@ use super::error::OrInternal;
 use super::event::Event;
 use super::guard;
 use super::id::{encode, NodeType};
-use super::loader::one;
 use super::scope::{grid_id_of, within_code};
 use super::stats::GridStats;
 use crate::access::policy::Kind;
@@ -38,7 +37,9 @@ pub struct StatsInterval(pub Duration);
 #[derive(Default)]
 pub struct Subscription;
 
-/// A change to one event, as a subscriber sees it.
+/// A change to one event, as a subscriber sees it. Only changes inside the subscriber's grid
+/// scope reach it, and only when its role reads events (see [`Watch`]), so the event's row is
+/// read once per change for all subscribers, not through each one's scoped DataLoader.
 pub struct EventChange(feed::EventChange);
 
 /// A change to an event: a step of the loop, or the event becoming overdue.
@@ -59,13 +60,11 @@ impl EventChange {
         self.0.action
     }
 
-    /// The event as it is now; null when the subscriber may not see it.
+    /// The event as it is now; null when it no longer exists.
     async fn event(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
-        Ok(
-            one::<event::Entity>(ctx, event::Column::Id, self.0.event_id)
-                .await?
-                .map(Event),
-        )
+        let db = &ctx.data::<Database>()?.conn;
+        let row = self.0.row.get(db, self.0.event_id).await.or_internal()?;
+        Ok(row.cloned().map(Event))
     }
 }
 
