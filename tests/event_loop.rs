@@ -11,6 +11,7 @@ use common::{backends, first_error_code, Backend, Hub};
 use gridhub::config::Settings;
 use gridhub::event_loop::Loop;
 use gridhub::feed::ChangeFeed;
+use gridhub::graphql::id::{encode, NodeType};
 use gridhub::sweeper::{sweep, Sweep, SWEEPER};
 use serde_json::{json, Value};
 
@@ -71,32 +72,52 @@ async fn data_of(hub: &Hub, headers: &[(&str, &str)], query: &str, input: Value)
     body["data"].clone()
 }
 
-/// Takes a step expecting success; returns the event.
-async fn take(hub: &Hub, mutation: &str, input_type: &str, input: Value) -> Value {
-    data_of(hub, &[], &step(mutation, input_type), input).await[mutation].clone()
+/// The input type of a step's mutation.
+fn input_type(mutation: &str) -> &'static str {
+    match mutation {
+        "dispatchEvent" => "DispatchEventInput",
+        "closeEvent" => "CloseEventInput",
+        _ => "EventStepInput",
+    }
 }
 
-/// Takes a step expecting an error; returns its code and message.
-async fn refused(
-    hub: &Hub,
-    headers: &[(&str, &str)],
-    mutation: &str,
-    input_type: &str,
-    input: Value,
-) -> (String, String) {
-    let (_, _, body) = hub
-        .query_as(
-            headers,
-            json!({"query": step(mutation, input_type), "variables": {"input": input}}),
-        )
-        .await;
-    assert!(body["data"].is_null(), "{mutation} should fail: {body:#}");
-    let code = first_error_code(&body).unwrap_or_default();
-    let message = body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    (code, message)
+/// Steps taken on one event of a hub.
+struct Steps<'a> {
+    hub: &'a Hub,
+    id: Value,
+}
+
+impl Steps<'_> {
+    /// The input of a step: the event's id and `extra`.
+    fn input(&self, extra: Value) -> Value {
+        let mut input = json!({"eventId": self.id});
+        if let Value::Object(extra) = extra {
+            input.as_object_mut().unwrap().extend(extra);
+        }
+        input
+    }
+
+    /// Takes a step as `who`, expecting success; returns the event.
+    async fn ok(&self, who: &[(&str, &str)], mutation: &str, extra: Value) -> Value {
+        let query = step(mutation, input_type(mutation));
+        data_of(self.hub, who, &query, self.input(extra)).await[mutation].clone()
+    }
+
+    /// Takes a step as `who`, expecting an error; returns its code and message.
+    async fn refused(
+        &self,
+        who: &[(&str, &str)],
+        mutation: &str,
+        extra: Value,
+    ) -> (String, String) {
+        let query = step(mutation, input_type(mutation));
+        let body = json!({"query": query, "variables": {"input": self.input(extra)}});
+        let (_, _, body) = self.hub.query_as(who, body).await;
+        assert!(body["data"].is_null(), "{mutation} should fail: {body:#}");
+        let code = first_error_code(&body).unwrap_or_default();
+        let message = body["errors"][0]["message"].as_str().unwrap_or("");
+        (code, message.to_string())
+    }
 }
 
 fn minutes_between(from: &Value, to: &Value) -> i64 {
@@ -109,68 +130,44 @@ async fn an_event_goes_round_the_whole_loop() {
     for backend in backends() {
         let hub = Hub::start(backend, 50).await;
         let (grid, community) = a_grid(&hub).await;
-        let reported = data_of(
-            &hub,
-            &[],
-            &report(EVENT),
-            new_event(&grid, "URGENT", "楼道堆物"),
-        )
-        .await["reportEvent"]
-            .clone();
+        let input = new_event(&grid, "URGENT", "楼道堆物");
+        let reported = data_of(&hub, &[], &report(EVENT), input).await["reportEvent"].clone();
         assert_eq!(reported["status"], "REPORTED");
         assert_eq!(reported["heldAt"]["code"], grid.as_str());
+        let reported_at = &reported["reportedAt"];
+        assert_eq!(minutes_between(reported_at, &reported["respondBy"]), 15);
+        assert_eq!(minutes_between(reported_at, &reported["stepDueAt"]), 15);
         assert_eq!(
-            minutes_between(&reported["reportedAt"], &reported["respondBy"]),
-            15
-        );
-        assert_eq!(
-            minutes_between(&reported["reportedAt"], &reported["stepDueAt"]),
-            15
-        );
-        assert_eq!(
-            minutes_between(&reported["reportedAt"], &reported["resolveBy"]),
+            minutes_between(reported_at, &reported["resolveBy"]),
             24 * 60
         );
-        let id = reported["id"].clone();
-        let on = |extra: Value| {
-            let mut input = json!({"eventId": id, "note": "处理中"});
-            input
-                .as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            input
+        let event = Steps {
+            hub: &hub,
+            id: reported["id"].clone(),
         };
+        let note = || json!({"note": "处理中"});
 
-        let accepted = take(&hub, "acceptEvent", "EventStepInput", on(json!({}))).await;
+        let accepted = event.ok(&[], "acceptEvent", note()).await;
         assert_eq!(accepted["status"], "ACCEPTED");
         assert!(accepted["stepDueAt"].is_null());
-        let escalated = take(&hub, "escalateEvent", "EventStepInput", on(json!({}))).await;
+        let escalated = event.ok(&[], "escalateEvent", note()).await;
         assert_eq!(escalated["status"], "ESCALATED");
         assert_eq!(escalated["heldAt"]["code"], community.as_str());
         assert_eq!(escalated["heldAt"]["level"], "COMMUNITY");
-        let dispatched = take(
-            &hub,
-            "dispatchEvent",
-            "DispatchEventInput",
-            on(json!({"department": "police"})),
-        )
-        .await;
+        let police = json!({"department": "police"});
+        let dispatched = event.ok(&[], "dispatchEvent", police).await;
         assert_eq!(dispatched["status"], "DISPATCHED");
         assert_eq!(dispatched["department"]["code"], "police");
-        let acknowledged = take(&hub, "acknowledgeDispatch", "EventStepInput", on(json!({}))).await;
+        let acknowledged = event.ok(&[], "acknowledgeDispatch", note()).await;
         assert_eq!(acknowledged["status"], "ACKNOWLEDGED");
-        let resolved = take(&hub, "resolveEvent", "EventStepInput", on(json!({}))).await;
+        let resolved = event.ok(&[], "resolveEvent", note()).await;
         assert_eq!(resolved["status"], "RESOLVED");
-        let closed = take(
-            &hub,
-            "closeEvent",
-            "CloseEventInput",
-            on(json!({"satisfaction": 5, "attachments": ["https://files.example/evt/done.jpg"]})),
-        )
-        .await;
+        let rating =
+            json!({"satisfaction": 5, "attachments": ["https://files.example/evt/done.jpg"]});
+        let closed = event.ok(&[], "closeEvent", rating).await;
         assert_eq!(closed["status"], "CLOSED");
         assert_eq!(closed["satisfaction"], 5);
-        let reopened = take(&hub, "reopenEvent", "EventStepInput", on(json!({}))).await;
+        let reopened = event.ok(&[], "reopenEvent", note()).await;
         assert_eq!(reopened["status"], "ACCEPTED");
         assert!(reopened["satisfaction"].is_null());
 
@@ -201,6 +198,7 @@ async fn an_event_goes_round_the_whole_loop() {
         assert!(timeline[0]["fromStatus"].is_null());
         assert_eq!(timeline[7]["fromStatus"], "CLOSED");
         assert_eq!(timeline[0]["note"], "巡查发现");
+        assert_eq!(timeline[1]["note"], "处理中");
         assert_eq!(
             timeline[0]["attachments"][0],
             "https://files.example/evt/photo1.jpg"
@@ -220,337 +218,233 @@ async fn illegal_steps_and_bad_input_are_refused_and_change_nothing() {
     for backend in backends() {
         let hub = Hub::start(backend, 50).await;
         let (grid, _) = a_grid(&hub).await;
-        let id = data_of(
-            &hub,
-            &[],
-            &report("id"),
-            new_event(&grid, "NORMAL", "占道经营"),
-        )
-        .await["reportEvent"]["id"]
-            .clone();
-        let on = |extra: Value| {
-            let mut input = json!({"eventId": id});
-            input
-                .as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            input
+        let input = new_event(&grid, "NORMAL", "占道经营");
+        let event = Steps {
+            hub: &hub,
+            id: data_of(&hub, &[], &report("id"), input).await["reportEvent"]["id"].clone(),
         };
+        let none = || json!({});
 
-        let (code, message) = refused(
-            &hub,
-            &[],
-            "closeEvent",
-            "CloseEventInput",
-            on(json!({"satisfaction": 5})),
-        )
-        .await;
+        let (code, message) = event
+            .refused(&[], "closeEvent", json!({"satisfaction": 5}))
+            .await;
         assert_eq!(code, "CONFLICT", "{backend:?}");
         assert_eq!(
             message,
             "cannot close an event that is REPORTED (steps allowed now: accept, reject, escalate)"
         );
-        let (code, _) = refused(
-            &hub,
-            &[],
-            "acknowledgeDispatch",
-            "EventStepInput",
-            on(json!({})),
-        )
-        .await;
+        let (code, _) = event.refused(&[], "acknowledgeDispatch", none()).await;
         assert_eq!(code, "CONFLICT");
-        let (code, message) = refused(
-            &hub,
-            &[],
-            "acceptEvent",
-            "EventStepInput",
-            on(json!({"attachments": ["file:///etc/passwd"]})),
-        )
-        .await;
+        let file = json!({"attachments": ["file:///etc/passwd"]});
+        let (code, message) = event.refused(&[], "acceptEvent", file).await;
         assert_eq!(code, "BAD_USER_INPUT");
         assert!(message.contains("file:///etc/passwd"), "{message}");
-        let (code, message) = refused(
-            &hub,
-            &[],
-            "acceptEvent",
-            "EventStepInput",
-            json!({"eventId": "bm90LWFuLWlk"}),
-        )
-        .await;
-        assert_eq!(code, "BAD_USER_INPUT", "{message}");
-        let missing = gridhub::graphql::id::encode(gridhub::graphql::id::NodeType::Event, 999_999);
-        let (code, _) = refused(
-            &hub,
-            &[],
-            "acceptEvent",
-            "EventStepInput",
-            json!({"eventId": missing}),
-        )
-        .await;
-        assert_eq!(code, "NOT_FOUND");
+        for (id, expected) in [
+            (json!("bm90LWFuLWlk"), "BAD_USER_INPUT"),
+            (json!(encode(NodeType::Person, 1)), "BAD_USER_INPUT"),
+            (json!(encode(NodeType::Event, 999_999)), "NOT_FOUND"),
+        ] {
+            let wrong = Steps { hub: &hub, id };
+            let (code, message) = wrong.refused(&[], "acceptEvent", none()).await;
+            assert_eq!(code, expected, "{message}");
+        }
 
-        take(&hub, "acceptEvent", "EventStepInput", on(json!({}))).await;
-        let (code, message) = refused(
-            &hub,
-            &[],
-            "resolveEvent",
-            "EventStepInput",
-            on(json!({"note": "字".repeat(5001)})),
-        )
-        .await;
+        event.ok(&[], "acceptEvent", none()).await;
+        let long = json!({"note": "字".repeat(5001)});
+        let (code, message) = event.refused(&[], "resolveEvent", long).await;
         assert_eq!(code, "BAD_USER_INPUT", "{message}");
-        take(&hub, "escalateEvent", "EventStepInput", on(json!({}))).await;
-        let (code, message) = refused(
-            &hub,
-            &[],
-            "dispatchEvent",
-            "DispatchEventInput",
-            on(json!({"department": "fire_brigade"})),
-        )
-        .await;
+        event.ok(&[], "escalateEvent", none()).await;
+        let unknown = json!({"department": "fire_brigade"});
+        let (code, message) = event.refused(&[], "dispatchEvent", unknown).await;
         assert_eq!(code, "BAD_USER_INPUT");
         assert!(message.contains("known: "), "{message}");
-        for _ in 0..2 {
-            take(&hub, "escalateEvent", "EventStepInput", on(json!({}))).await;
-        }
-        let (code, message) =
-            refused(&hub, &[], "escalateEvent", "EventStepInput", on(json!({}))).await;
+        event.ok(&[], "escalateEvent", none()).await;
+        event.ok(&[], "escalateEvent", none()).await;
+        let (code, message) = event.refused(&[], "escalateEvent", none()).await;
         assert_eq!(code, "BAD_USER_INPUT");
         assert!(message.contains("top of the grid tree"), "{message}");
-        take(&hub, "resolveEvent", "EventStepInput", on(json!({}))).await;
-        let (code, message) = refused(
-            &hub,
-            &[],
-            "closeEvent",
-            "CloseEventInput",
-            on(json!({"satisfaction": 7})),
-        )
-        .await;
+        event.ok(&[], "resolveEvent", none()).await;
+        let (code, message) = event
+            .refused(&[], "closeEvent", json!({"satisfaction": 7}))
+            .await;
         assert_eq!(code, "BAD_USER_INPUT");
         assert!(message.contains("1 to 5"), "{message}");
 
-        let bad_report = |patch: Value| {
-            let mut input = new_event(&grid, "NORMAL", "x");
-            input
-                .as_object_mut()
-                .unwrap()
-                .extend(patch.as_object().unwrap().clone());
-            input
-        };
         for patch in [
             json!({"title": "   "}),
             json!({"gridCode": "12x"}),
             json!({"latitude": 95.0}),
             json!({"longitude": null}),
         ] {
-            let (_, _, body) = hub
-                .query_as(&[], json!({"query": report("id"), "variables": {"input": bad_report(patch.clone())}}))
-                .await;
-            assert_eq!(
-                first_error_code(&body).as_deref(),
-                Some("BAD_USER_INPUT"),
-                "{patch}: {body}"
-            );
+            let mut input = new_event(&grid, "NORMAL", "x");
+            input
+                .as_object_mut()
+                .unwrap()
+                .extend(patch.as_object().unwrap().clone());
+            let body = json!({"query": report("id"), "variables": {"input": input}});
+            let (_, _, body) = hub.query_as(&[], body).await;
+            let code = first_error_code(&body);
+            assert_eq!(code.as_deref(), Some("BAD_USER_INPUT"), "{patch}: {body}");
         }
 
-        let event = hub
-            .data(
-                "query($id: ID!) { node(id: $id) { ... on Event { status satisfaction timeline { action } } } }",
-                json!({"id": id}),
-            )
-            .await;
-        let event = &event["node"];
-        assert_eq!(event["status"], "RESOLVED", "{backend:?}");
-        assert!(event["satisfaction"].is_null());
-        assert_eq!(event["timeline"].as_array().unwrap().len(), 6, "{event}");
+        let now = status_of(&hub, &[], &event.id).await;
+        assert_eq!(now["status"], "RESOLVED", "{backend:?}");
+        let steps = now["timeline"].as_array().unwrap().len();
+        assert_eq!(
+            steps, 6,
+            "report, accept, three escalations, resolve: {now}"
+        );
     }
 }
 
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
+/// A step attempted: who, which mutation, its input besides the id, the error it meets (`None`:
+/// it is taken) and what the error's message says.
+type Attempt<'a> = (
+    &'a [(&'a str, &'a str)],
+    &'a str,
+    Value,
+    Option<&'a str>,
+    &'a str,
+);
+
+/// Headers carrying a bearer token.
+fn bearer(token: String) -> [(&'static str, String); 1] {
+    [("Authorization", format!("Bearer {token}"))]
+}
+
+/// `(name, value)` pairs borrowed from owned headers.
+fn borrowed<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    headers.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 #[tokio::test]
 async fn who_may_take_which_step_on_which_event() {
     for backend in backends() {
         let hub = Hub::start_with(backend, 50, secured).await;
-        let admin = bearer(&token("admin-01", "admin", None, None));
-        let admin = [("Authorization", admin.as_str())];
-        let grids = data_of(
-            &hub,
-            &admin,
-            "query($input: Int) { grids(filter: {levels: [GRID]}, first: $input) { nodes { code parent { code parent { code } } } } }",
-            json!(2),
-        )
-        .await;
+        let admin = bearer(token("admin-01", "admin", None, None));
+        let query = "query($input: Int) { grids(filter: {levels: [GRID]}, first: $input) {
+            nodes { code parent { code parent { code } } } } }";
+        let grids = data_of(&hub, &borrowed(&admin), query, json!(2)).await;
         let nodes = grids["grids"]["nodes"].as_array().unwrap();
         let grid = nodes[0]["code"].as_str().unwrap();
         let other_grid = nodes[1]["code"].as_str().unwrap();
         let street = nodes[0]["parent"]["parent"]["code"].as_str().unwrap();
 
-        let worker = bearer(&token("wang", "grid_worker", None, Some(grid)));
-        let worker = [("Authorization", worker.as_str())];
-        let stranger = bearer(&token("li", "grid_worker", None, Some(other_grid)));
-        let stranger = [("Authorization", stranger.as_str())];
-        let centre = bearer(&token("centre", "command_centre", None, Some(street)));
-        let centre = [("Authorization", centre.as_str())];
-        let police = bearer(&token("police-01", "department", Some("police"), None));
-        let police = [("Authorization", police.as_str())];
-        let property = bearer(&token("property-01", "department", Some("property"), None));
-        let property = [("Authorization", property.as_str())];
-        let auditor = bearer(&token("audit-01", "auditor", None, None));
-        let auditor = [("Authorization", auditor.as_str())];
+        let worker = bearer(token("wang", "grid_worker", None, Some(grid)));
+        let stranger = bearer(token("li", "grid_worker", None, Some(other_grid)));
+        let centre = bearer(token("centre", "command_centre", None, Some(street)));
+        let police = bearer(token("police-01", "department", Some("police"), None));
+        let property = bearer(token("property-01", "department", Some("property"), None));
+        let auditor = bearer(token("audit-01", "auditor", None, None));
+        let (worker, stranger, centre) =
+            (borrowed(&worker), borrowed(&stranger), borrowed(&centre));
+        let (police, property, auditor) =
+            (borrowed(&police), borrowed(&property), borrowed(&auditor));
 
-        let (_, _, body) = hub
-            .query_as(&stranger, json!({"query": report("id"), "variables": {"input": new_event(grid, "HIGH", "x")}}))
-            .await;
-        assert_eq!(
-            first_error_code(&body).as_deref(),
-            Some("NOT_FOUND"),
-            "{backend:?}: {body}"
-        );
-        let (_, _, body) = hub
-            .query_as(&auditor, json!({"query": report("id"), "variables": {"input": new_event(grid, "HIGH", "x")}}))
-            .await;
-        assert_eq!(
-            first_error_code(&body).as_deref(),
-            Some("FORBIDDEN"),
-            "{body}"
-        );
-
-        let id = data_of(
-            &hub,
-            &worker,
-            &report("id"),
-            new_event(grid, "HIGH", "噪音扰民"),
-        )
-        .await["reportEvent"]["id"]
-            .clone();
-        let on = |extra: Value| {
-            let mut input = json!({"eventId": id});
-            input
-                .as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            input
+        for (who, expected) in [(&stranger, "NOT_FOUND"), (&auditor, "FORBIDDEN")] {
+            let input = new_event(grid, "HIGH", "x");
+            let body = json!({"query": report("id"), "variables": {"input": input}});
+            let (_, _, body) = hub.query_as(who, body).await;
+            assert_eq!(
+                first_error_code(&body).as_deref(),
+                Some(expected),
+                "{backend:?}: {body}"
+            );
+        }
+        let input = new_event(grid, "HIGH", "噪音扰民");
+        let event = Steps {
+            hub: &hub,
+            id: data_of(&hub, &worker, &report("id"), input).await["reportEvent"]["id"].clone(),
         };
-        let (code, _) = refused(
-            &hub,
-            &stranger,
-            "acceptEvent",
-            "EventStepInput",
-            on(json!({})),
-        )
-        .await;
-        assert_eq!(
-            code, "NOT_FOUND",
-            "another grid's worker does not see the event"
-        );
-        data_of(
-            &hub,
-            &worker,
-            &step("acceptEvent", "EventStepInput"),
-            on(json!({})),
-        )
-        .await;
-        data_of(
-            &hub,
-            &worker,
-            &step("escalateEvent", "EventStepInput"),
-            on(json!({})),
-        )
-        .await;
-        let (code, message) = refused(
-            &hub,
-            &worker,
-            "resolveEvent",
-            "EventStepInput",
-            on(json!({})),
-        )
-        .await;
-        assert_eq!(code, "FORBIDDEN", "held at the community now: {message}");
-        let dispatch = on(json!({"department": "police"}));
-        let (code, message) = refused(
-            &hub,
-            &worker,
-            "dispatchEvent",
-            "DispatchEventInput",
-            dispatch.clone(),
-        )
-        .await;
-        assert_eq!(code, "FORBIDDEN");
-        assert!(message.contains("may not dispatch"), "{message}");
-        let (code, _) = refused(
-            &hub,
-            &police,
-            "dispatchEvent",
-            "DispatchEventInput",
-            dispatch.clone(),
-        )
-        .await;
-        assert_eq!(code, "FORBIDDEN", "departments do not blow the whistle");
-        data_of(
-            &hub,
-            &centre,
-            &step("dispatchEvent", "DispatchEventInput"),
-            dispatch,
-        )
-        .await;
-        let (code, message) = refused(
-            &hub,
-            &property,
-            "acknowledgeDispatch",
-            "EventStepInput",
-            on(json!({})),
-        )
-        .await;
-        assert_eq!(code, "FORBIDDEN");
-        assert!(message.contains("police"), "{message}");
-        let (code, _) = refused(
-            &hub,
-            &centre,
-            "acknowledgeDispatch",
-            "EventStepInput",
-            on(json!({})),
-        )
-        .await;
-        assert_eq!(
-            code, "FORBIDDEN",
-            "the command centre does not report for duty"
-        );
-        data_of(
-            &hub,
-            &police,
-            &step("acknowledgeDispatch", "EventStepInput"),
-            on(json!({})),
-        )
-        .await;
-        let resolved = data_of(
-            &hub,
-            &police,
-            &step("resolveEvent", "EventStepInput"),
-            on(json!({})),
-        )
-        .await;
-        assert_eq!(resolved["resolveEvent"]["status"], "RESOLVED");
-        let (code, _) = refused(
-            &hub,
-            &police,
-            "closeEvent",
-            "CloseEventInput",
-            on(json!({"satisfaction": 4})),
-        )
-        .await;
-        assert_eq!(code, "FORBIDDEN", "verification is the grid's");
-        let closed = data_of(
-            &hub,
-            &centre,
-            &step("closeEvent", "CloseEventInput"),
-            on(json!({"satisfaction": 4})),
-        )
-        .await;
-        let timeline = closed["closeEvent"]["timeline"].as_array().unwrap();
-        let actors: Vec<&str> = timeline
+        let none = || json!({});
+        let police_please = || json!({"department": "police"});
+        let rating = || json!({"satisfaction": 4});
+
+        // Each attempt in order: who, which step, and the error it meets (None: it is taken).
+        let attempts: [Attempt; 14] = [
+            (
+                &stranger,
+                "acceptEvent",
+                none(),
+                Some("NOT_FOUND"),
+                "another grid's event is not there",
+            ),
+            (&worker, "acceptEvent", none(), None, ""),
+            (&worker, "escalateEvent", none(), None, ""),
+            (
+                &worker,
+                "resolveEvent",
+                none(),
+                Some("FORBIDDEN"),
+                "held at grid",
+            ),
+            (
+                &worker,
+                "dispatchEvent",
+                police_please(),
+                Some("FORBIDDEN"),
+                "may not dispatch",
+            ),
+            (
+                &police,
+                "dispatchEvent",
+                police_please(),
+                Some("FORBIDDEN"),
+                "may not dispatch",
+            ),
+            (&centre, "dispatchEvent", police_please(), None, ""),
+            (
+                &property,
+                "acknowledgeDispatch",
+                none(),
+                Some("FORBIDDEN"),
+                "(police)",
+            ),
+            (
+                &centre,
+                "acknowledgeDispatch",
+                none(),
+                Some("FORBIDDEN"),
+                "may not acknowledge",
+            ),
+            (&police, "acknowledgeDispatch", none(), None, ""),
+            (&police, "resolveEvent", none(), None, ""),
+            (
+                &police,
+                "closeEvent",
+                rating(),
+                Some("FORBIDDEN"),
+                "may not close",
+            ),
+            (
+                &worker,
+                "closeEvent",
+                rating(),
+                Some("FORBIDDEN"),
+                "held at grid",
+            ),
+            (&centre, "closeEvent", rating(), None, ""),
+        ];
+        for (who, mutation, extra, expected, why) in attempts {
+            match expected {
+                None => {
+                    event.ok(who, mutation, extra).await;
+                }
+                Some(code) => {
+                    let (got, message) = event.refused(who, mutation, extra).await;
+                    assert_eq!(got, code, "{backend:?} {mutation}: {message}");
+                    assert!(
+                        message.contains(why) || code == "NOT_FOUND",
+                        "{why}: {message}"
+                    );
+                }
+            }
+        }
+
+        let now = status_of(&hub, &borrowed(&admin), &event.id).await;
+        let actors: Vec<&str> = now["timeline"]
+            .as_array()
+            .unwrap()
             .iter()
             .map(|s| s["actor"].as_str().unwrap())
             .collect();
@@ -570,13 +464,14 @@ async fn who_may_take_which_step_on_which_event() {
     }
 }
 
-async fn status_of(hub: &Hub, id: &Value) -> Value {
-    hub.data(
-        "query($id: ID!) { node(id: $id) { ... on Event { status overdueSince heldAt { level } timeline { action actor } } } }",
-        json!({"id": id}),
-    )
-    .await["node"]
-        .clone()
+/// The event `id` as `who` reads it.
+async fn status_of(hub: &Hub, who: &[(&str, &str)], id: &Value) -> Value {
+    let query = "query($id: ID!) { node(id: $id) { ... on Event {
+        status overdueSince heldAt { level } timeline { action actor } } } }";
+    let (_, _, body) = hub
+        .query_as(who, json!({"query": query, "variables": {"id": id}}))
+        .await;
+    body["data"]["node"].clone()
 }
 
 #[tokio::test]
@@ -618,8 +513,8 @@ async fn sweeps(backend: Backend) {
     let before = sweep(db, &event_loop, &settings, now + Duration::minutes(10))
         .await
         .unwrap();
-    assert_eq!(status_of(&hub, &urgent).await["status"], "REPORTED");
-    assert!(status_of(&hub, &urgent).await["overdueSince"].is_null());
+    assert_eq!(status_of(&hub, &[], &urgent).await["status"], "REPORTED");
+    assert!(status_of(&hub, &[], &urgent).await["overdueSince"].is_null());
 
     let later = now + Duration::minutes(20);
     let swept = sweep(db, &event_loop, &settings, later).await.unwrap();
@@ -628,15 +523,15 @@ async fn sweeps(backend: Backend) {
         before.escalated + 1,
         "{backend:?}: {swept:?}"
     );
-    let urgent_now = status_of(&hub, &urgent).await;
+    let urgent_now = status_of(&hub, &[], &urgent).await;
     assert_eq!(urgent_now["status"], "ESCALATED", "{backend:?}");
     assert_eq!(urgent_now["heldAt"]["level"], "COMMUNITY");
     assert_eq!(urgent_now["timeline"][1]["actor"], SWEEPER);
-    assert_eq!(status_of(&hub, &normal).await["status"], "REPORTED");
+    assert_eq!(status_of(&hub, &[], &normal).await["status"], "REPORTED");
 
     let late = now + Duration::hours(3);
     sweep(db, &event_loop, &settings, late).await.unwrap();
-    let normal_now = status_of(&hub, &normal).await;
+    let normal_now = status_of(&hub, &[], &normal).await;
     assert_eq!(
         normal_now["status"], "REPORTED",
         "normal events are not escalated"
