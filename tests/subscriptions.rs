@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{backends, Backend, Hub};
+use common::{backends, tokens, Backend, Hub};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -16,7 +16,6 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-const SECRET: &str = "subscriptions-test-secret";
 const PERSONS: u64 = 200;
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -188,19 +187,9 @@ async fn report(hub: &Hub, headers: &[(&str, &str)], code: &str, title: &str) ->
         .to_string()
 }
 
-/// An HS256 staff token with `role` scoped to `grid`.
+/// A staff token with `role` scoped to `grid`.
 fn token(role: &str, grid: Option<&str>) -> String {
-    let exp = chrono::Utc::now().timestamp() + 3600;
-    let mut claims = json!({"sub": format!("{role}-01"), "role": role, "exp": exp});
-    if let Some(grid) = grid {
-        claims["grid"] = json!(grid);
-    }
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .expect("sign a token")
+    tokens::token(&format!("{role}-01"), role, None, grid)
 }
 
 fn bearer(token: &str) -> Value {
@@ -208,11 +197,7 @@ fn bearer(token: &str) -> Value {
 }
 
 async fn secured_hub(backend: Backend) -> Hub {
-    Hub::start_with(backend, PERSONS, |s| {
-        s.auth.required = true;
-        s.auth.jwt_hs256_secret = SECRET.into();
-    })
-    .await
+    Hub::start_with(backend, PERSONS, tokens::secured).await
 }
 
 #[tokio::test]
