@@ -4,10 +4,12 @@
 # one after another after 20 warm-up requests; prints p50/p95/p99 in ms per database. Release
 # build; the datasets are seeded once (SQLite under bench/data, PostgreSQL as gridhub_stats_N).
 #
-# Environment: PERSONS (250000), REPEAT (200), DATABASES ("sqlite postgres"),
+# Environment: QUERY (bench/queries/stats.graphql; bench/queries/stats-counters.graphql is the
+# screen's live counters alone), PERSONS (250000), REPEAT (200), DATABASES ("sqlite postgres"),
 # BENCH_PG_URL (postgres://postgres@127.0.0.1:5432), BENCH_PORT (18082).
 set -euo pipefail
 
+QUERY=${QUERY:-bench/queries/stats.graphql}
 PERSONS=${PERSONS:-250000}
 REPEAT=${REPEAT:-200}
 DATABASES=${DATABASES:-sqlite postgres}
@@ -81,7 +83,7 @@ measure() {
     SERVER_PID=$!
     for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.5; done
     jwt=$("$GRIDHUB" token issue --subject bench-screen --role command_centre --expires-in 86400 --grid "$code")
-    python3 - "$PORT" "$jwt" "$code" "$BENCH/queries/stats.graphql" "$REPEAT" "$database" "$PERSONS" <<'PY'
+    python3 - "$PORT" "$jwt" "$code" "$ROOT/$QUERY" "$REPEAT" "$database" "$PERSONS" <<'PY'
 import http.client, json, statistics, sys, time
 port, jwt, code, path, repeat, database, persons = sys.argv[1:]
 body = json.dumps({"query": open(path).read(), "variables": {"code": code}})
@@ -100,8 +102,8 @@ for _ in range(20):
 times = sorted(once()[0] for _ in range(int(repeat)))
 q = lambda p: times[min(len(times) - 1, int(p * len(times)))]
 stats = reply["data"]["grid"]["stats"]
-events = sum(e["count"] for e in stats["eventsByStatus"])
-print(f"{database} {persons} persons, district {code}: {events} events, "
+events = sum(e["count"] or 0 for e in stats.get("eventsByStatus", []))
+print(f"{database} {persons} persons, district {code}: {events or 'uncounted'} events, "
       f"{stats['population']} population; {repeat} requests: "
       f"p50 {q(0.50):.1f} ms, p95 {q(0.95):.1f} ms, p99 {q(0.99):.1f} ms, max {times[-1]:.1f} ms")
 PY

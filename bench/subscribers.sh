@@ -5,8 +5,7 @@
 # (count, p50, p99, max) for each database. The hub is seeded with PERSONS persons per database
 # (a fresh database each run: the events it reports stay behind).
 #
-# Environment: SUBSCRIBERS (1000), EVENTS (100), PAUSE_MILLIS between mutations (300; shorter
-# pauses make SQLite mutations meet the audit writer's flush and fail with "database is locked"),
+# Environment: SUBSCRIBERS (1000), EVENTS (100), PAUSE_MILLIS between mutations (300),
 # WITHOUT_EVENT=1 to subscribe without selecting the event itself,
 # PERSONS (20000), DATABASES ("sqlite postgres"), BENCH_PG_URL
 # (postgres://postgres@127.0.0.1:5432), BENCH_PORT (18085).
