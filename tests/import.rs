@@ -6,6 +6,7 @@
 mod common;
 
 use chrono::NaiveDate;
+use common::imports::{counts, scalar, GRIDHUB};
 use common::{backends, Hub};
 use gridhub::access::credentials::{create_key, NewKey};
 use gridhub::domain::id_number::{compose, Gender};
@@ -15,8 +16,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const GRIDHUB: &str = env!("CARGO_BIN_EXE_gridhub");
 
 /// Runs `gridhub import` on the hub's database; returns the exit code and standard output.
 fn import(hub: &Hub, file: &Path, extra: &[&str]) -> (i32, String) {
@@ -40,32 +39,6 @@ fn import(hub: &Hub, file: &Path, extra: &[&str]) -> (i32, String) {
         output.status.code().unwrap_or(-1),
         format!("{stdout}{stderr}"),
     )
-}
-
-/// The counts of the summary line `…: I inserted, U updated, N unchanged, R rejected`.
-fn counts(output: &str) -> [u64; 4] {
-    let line = output
-        .lines()
-        .find(|l| l.starts_with("import "))
-        .unwrap_or_else(|| panic!("no summary in: {output}"));
-    let tail = line.split(": ").nth(1).expect("counts");
-    let numbers: Vec<u64> = tail
-        .split(", ")
-        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
-        .collect();
-    [numbers[0], numbers[1], numbers[2], numbers[3]]
-}
-
-async fn scalar(hub: &Hub, sql: &str) -> i64 {
-    let backend = hub.db.conn.get_database_backend();
-    let row = hub
-        .db
-        .conn
-        .query_one_raw(Statement::from_string(backend, sql.to_string()))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
 }
 
 async fn leaf_grid_codes(hub: &Hub) -> Vec<String> {

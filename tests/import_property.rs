@@ -7,88 +7,18 @@
 
 mod common;
 
+use common::imports::{counts, fixture, import, scalar};
+use common::tokens::{secured, token};
 use common::{backends, first_error_code, Backend, Hub};
-use gridhub::access::credentials::token::{issue_hs256, Claims};
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const GRIDHUB: &str = env!("CARGO_BIN_EXE_gridhub");
-
-const SECRET: &str = "import-property-test-secret";
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
-}
-
-/// Runs `gridhub import` of `kind` of `department`; returns the exit code and the output.
-fn import(hub: &Hub, department: &str, kind: &str, file: &str) -> (i32, String) {
-    let output = Command::new(GRIDHUB)
-        .args(["import", "--department", department, "--kind", kind])
-        .args(["--database", &hub.url, "--file"])
-        .arg(fixture(file))
-        .env("GRIDHUB__SEED__PERSONS_ON_FIRST_START", "0")
-        .output()
-        .expect("run gridhub import");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    (
-        output.status.code().unwrap_or(-1),
-        format!("{stdout}{stderr}"),
-    )
-}
-
-/// The counts of the summary line `…: I inserted, U updated, N unchanged, R rejected`.
-fn counts(output: &str) -> [u64; 4] {
-    let line = output
-        .lines()
-        .find(|l| l.starts_with("import "))
-        .unwrap_or_else(|| panic!("no summary in: {output}"));
-    let tail = line.split(": ").nth(1).expect("counts");
-    let numbers: Vec<u64> = tail
-        .split(", ")
-        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
-        .collect();
-    [numbers[0], numbers[1], numbers[2], numbers[3]]
-}
-
-async fn scalar(hub: &Hub, sql: &str) -> i64 {
-    let backend = hub.db.conn.get_database_backend();
-    let row = hub
-        .db
-        .conn
-        .query_one_raw(Statement::from_string(backend, sql.to_string()))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
+/// A bearer token for `subject` in `role`, acting for `department`.
 fn bearer(subject: &str, role: &str, department: Option<&str>) -> String {
-    let claims = Claims {
-        sub: subject.to_string(),
-        role: role.to_string(),
-        department: department.map(str::to_string),
-        grid: None,
-        exp: chrono::Utc::now().timestamp() as u64 + 600,
-        purpose: None,
-        case_id: None,
-    };
-    format!(
-        "Bearer {}",
-        issue_hs256(SECRET, &claims, None, None).unwrap()
-    )
+    format!("Bearer {}", token(subject, role, department, None))
 }
 
 async fn hub(backend: Backend) -> Hub {
-    Hub::start_with(backend, 300, |s| {
-        s.auth.required = true;
-        s.auth.jwt_hs256_secret = SECRET.to_string();
-    })
-    .await
+    Hub::start_with(backend, 300, secured).await
 }
 
 async fn ask(hub: &Hub, token: &str, query: &str, variables: Value) -> Value {
@@ -133,9 +63,14 @@ async fn wang_wei_links(hub: &Hub) -> i64 {
 async fn residents_import_with_exact_counts_and_resolve_identities() {
     for backend in backends() {
         let hub = hub(backend).await;
-        let (code, output) = import(&hub, "police", "persons", "police/persons.csv");
+        let (code, output) = import(&hub, "police", "persons", &fixture("police/persons.csv"));
         assert_eq!(code, 0, "{backend:?}: {output}");
-        let (code, output) = import(&hub, "property", "residents", "property/residents.csv");
+        let (code, output) = import(
+            &hub,
+            "property",
+            "residents",
+            &fixture("property/residents.csv"),
+        );
         assert_eq!(code, 0, "{backend:?}: {output}");
         assert_eq!(counts(&output), [2, 1, 0, 10], "{backend:?}: {output}");
         for (line, reason) in [
@@ -204,7 +139,12 @@ async fn residents_import_with_exact_counts_and_resolve_identities() {
         decide_wang_wei(&hub).await;
 
         let records = scalar(&hub, "SELECT COUNT(*) FROM source_records").await;
-        let (_, output) = import(&hub, "property", "residents", "property/residents.csv");
+        let (_, output) = import(
+            &hub,
+            "property",
+            "residents",
+            &fixture("property/residents.csv"),
+        );
         assert_eq!(counts(&output), [0, 0, 3, 10], "{backend:?}: {output}");
         assert_eq!(
             scalar(&hub, "SELECT COUNT(*) FROM source_records").await,

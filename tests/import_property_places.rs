@@ -4,58 +4,14 @@
 
 mod common;
 
+use common::imports::{self, counts, fixture, scalar};
 use common::{backends, Backend, Hub};
-use sea_orm::{ConnectionTrait, Statement};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const GRIDHUB: &str = env!("CARGO_BIN_EXE_gridhub");
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
-}
 
 /// Imports `file` as property `kind`; returns the counts of its summary line.
 fn import(hub: &Hub, kind: &str, file: &str) -> [u64; 4] {
-    let output = Command::new(GRIDHUB)
-        .args(["import", "--department", "property", "--kind", kind])
-        .args(["--database", &hub.url, "--file"])
-        .arg(fixture(file))
-        .env("GRIDHUB__SEED__PERSONS_ON_FIRST_START", "0")
-        .output()
-        .expect("run gridhub import");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{kind}: {text}");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("import "))
-        .unwrap_or_else(|| panic!("no summary in: {text}"));
-    let numbers: Vec<u64> = line
-        .split(": ")
-        .nth(1)
-        .expect("counts")
-        .split(", ")
-        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
-        .collect();
-    [numbers[0], numbers[1], numbers[2], numbers[3]]
-}
-
-async fn scalar(hub: &Hub, sql: &str) -> i64 {
-    let backend = hub.db.conn.get_database_backend();
-    let row = hub
-        .db
-        .conn
-        .query_one_raw(Statement::from_string(backend, sql.to_string()))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
+    let (code, output) = imports::import(hub, "property", kind, &fixture(file));
+    assert_eq!(code, 0, "{kind}: {output}");
+    counts(&output)
 }
 
 async fn check(backend: Backend) {
