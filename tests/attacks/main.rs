@@ -1,0 +1,11 @@
+//! The attack suite: what an attacker holding a credential of the hub tries, organised by attack
+//! class, against a hub hardened as a district runs it (authentication required, issuer and
+//! audience checked, an audit key, production mode). Each class counts its attempts and its
+//! leaks, prints them and fails on any leak.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod probe;
+
+pub use probe::Probe;
