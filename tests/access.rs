@@ -964,11 +964,27 @@ async fn scopes_hold_through_every_path() {
             "{backend:?}: pageable rows = totalCount"
         );
 
-        // personByIdNumber: out of scope looks like no such person.
+        // personByIdNumber needs the right to read ID numbers in full: a grid worker has none;
+        // for a grid-scoped police officer, out of scope looks like no such person.
         let by_number = "query($n: String!) { personByIdNumber(idNumber: $n) { id } }";
-        let data = data_as(
+        let (_, body) = call(
             &hub,
             &worker,
+            &WITH_PURPOSE,
+            by_number,
+            json!({"n": f.inside.id_number}),
+        )
+        .await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"], "{backend:?}: {body}");
+        let officer = Who {
+            sub: "police-grid-01".into(),
+            role: "department",
+            department: Some("police"),
+            grid: worker.grid.clone(),
+        };
+        let data = data_as(
+            &hub,
+            &officer,
             &WITH_PURPOSE,
             by_number,
             json!({"n": f.outside.id_number}),
@@ -977,7 +993,7 @@ async fn scopes_hold_through_every_path() {
         assert!(data["personByIdNumber"].is_null(), "{backend:?}: {data}");
         let data = data_as(
             &hub,
-            &worker,
+            &officer,
             &WITH_PURPOSE,
             by_number,
             json!({"n": f.inside.id_number}),

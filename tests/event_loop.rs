@@ -128,10 +128,19 @@ fn minutes_between(from: &Value, to: &Value) -> i64 {
 #[tokio::test]
 async fn an_event_goes_round_the_whole_loop() {
     for backend in backends() {
-        let hub = Hub::start(backend, 50).await;
-        let (grid, community) = a_grid(&hub).await;
+        let hub = Hub::start_with(backend, 50, secured).await;
+        let admin = bearer(token("admin-01", "admin", None, None));
+        let police_officer = bearer(token("police-01", "department", Some("police"), None));
+        let (grid_level, department) = (borrowed(&admin), borrowed(&police_officer));
+        let query = "query($input: Int) { grids(filter: {levels: [GRID]}, first: $input) {
+            nodes { code parent { code } } } }";
+        let grids = data_of(&hub, &grid_level, query, json!(1)).await;
+        let first = &grids["grids"]["nodes"][0];
+        let grid = first["code"].as_str().unwrap().to_string();
+        let community = first["parent"]["code"].as_str().unwrap().to_string();
         let input = new_event(&grid, "URGENT", "楼道堆物");
-        let reported = data_of(&hub, &[], &report(EVENT), input).await["reportEvent"].clone();
+        let reported =
+            data_of(&hub, &grid_level, &report(EVENT), input).await["reportEvent"].clone();
         assert_eq!(reported["status"], "REPORTED");
         assert_eq!(reported["heldAt"]["code"], grid.as_str());
         let reported_at = &reported["reportedAt"];
@@ -147,27 +156,27 @@ async fn an_event_goes_round_the_whole_loop() {
         };
         let note = || json!({"note": "处理中"});
 
-        let accepted = event.ok(&[], "acceptEvent", note()).await;
+        let accepted = event.ok(&grid_level, "acceptEvent", note()).await;
         assert_eq!(accepted["status"], "ACCEPTED");
         assert!(accepted["stepDueAt"].is_null());
-        let escalated = event.ok(&[], "escalateEvent", note()).await;
+        let escalated = event.ok(&grid_level, "escalateEvent", note()).await;
         assert_eq!(escalated["status"], "ESCALATED");
         assert_eq!(escalated["heldAt"]["code"], community.as_str());
         assert_eq!(escalated["heldAt"]["level"], "COMMUNITY");
         let police = json!({"department": "police"});
-        let dispatched = event.ok(&[], "dispatchEvent", police).await;
+        let dispatched = event.ok(&grid_level, "dispatchEvent", police).await;
         assert_eq!(dispatched["status"], "DISPATCHED");
         assert_eq!(dispatched["department"]["code"], "police");
-        let acknowledged = event.ok(&[], "acknowledgeDispatch", note()).await;
+        let acknowledged = event.ok(&department, "acknowledgeDispatch", note()).await;
         assert_eq!(acknowledged["status"], "ACKNOWLEDGED");
-        let resolved = event.ok(&[], "resolveEvent", note()).await;
+        let resolved = event.ok(&department, "resolveEvent", note()).await;
         assert_eq!(resolved["status"], "RESOLVED");
         let rating =
             json!({"satisfaction": 5, "attachments": ["https://files.example/evt/done.jpg"]});
-        let closed = event.ok(&[], "closeEvent", rating).await;
+        let closed = event.ok(&grid_level, "closeEvent", rating).await;
         assert_eq!(closed["status"], "CLOSED");
         assert_eq!(closed["satisfaction"], 5);
-        let reopened = event.ok(&[], "reopenEvent", note()).await;
+        let reopened = event.ok(&grid_level, "reopenEvent", note()).await;
         assert_eq!(reopened["status"], "ACCEPTED");
         assert!(reopened["satisfaction"].is_null());
 
@@ -209,7 +218,7 @@ async fn an_event_goes_round_the_whole_loop() {
         );
         assert_eq!(timeline[3]["department"]["code"], "police");
         assert_eq!(timeline[4]["department"]["code"], "police");
-        assert!(timeline[1]["actor"].as_str().unwrap().contains("anonymous"));
+        assert!(timeline[1]["actor"].as_str().unwrap().contains("admin-01"));
     }
 }
 
@@ -336,6 +345,8 @@ async fn who_may_take_which_step_on_which_event() {
         let police = bearer(token("police-01", "department", Some("police"), None));
         let property = bearer(token("property-01", "department", Some("property"), None));
         let auditor = bearer(token("audit-01", "auditor", None, None));
+        let district = bearer(token("district-centre", "command_centre", None, None));
+        let (district, admin_steps) = (borrowed(&district), borrowed(&admin));
         let (worker, stranger, centre) =
             (borrowed(&worker), borrowed(&stranger), borrowed(&centre));
         let (police, property, auditor) =
@@ -361,7 +372,7 @@ async fn who_may_take_which_step_on_which_event() {
         let rating = || json!({"satisfaction": 4});
 
         // Each attempt in order: who, which step, and the error it meets (None: it is taken).
-        let attempts: [Attempt; 14] = [
+        let attempts: [Attempt; 18] = [
             (
                 &stranger,
                 "acceptEvent",
@@ -407,7 +418,35 @@ async fn who_may_take_which_step_on_which_event() {
                 Some("FORBIDDEN"),
                 "may not acknowledge",
             ),
+            (
+                &admin_steps,
+                "acknowledgeDispatch",
+                none(),
+                Some("FORBIDDEN"),
+                "(police)",
+            ),
             (&police, "acknowledgeDispatch", none(), None, ""),
+            (
+                &centre,
+                "resolveEvent",
+                none(),
+                Some("FORBIDDEN"),
+                "(police)",
+            ),
+            (
+                &district,
+                "resolveEvent",
+                none(),
+                Some("FORBIDDEN"),
+                "(police)",
+            ),
+            (
+                &admin_steps,
+                "resolveEvent",
+                none(),
+                Some("FORBIDDEN"),
+                "(police)",
+            ),
             (&police, "resolveEvent", none(), None, ""),
             (
                 &police,

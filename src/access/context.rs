@@ -4,6 +4,7 @@
 
 use super::field_policy::SensitiveField;
 use super::grant::Grant;
+use super::lookup::LookupBudget;
 use super::policy::{Role, Visibility};
 use super::scope::RowScope;
 use super::Principal;
@@ -54,6 +55,8 @@ pub struct Access {
     pub scope: RowScope,
     /// SHA-256 (hex) of the request's query text.
     pub operation_hash: String,
+    /// The lookups by a sensitive value the request may still make.
+    pub lookups: LookupBudget,
     resolutions: [Resolution; SensitiveField::ALL.len()],
     reads: Mutex<Reads>,
     actions: Mutex<Vec<Action>>,
@@ -72,7 +75,9 @@ impl Access {
         let now = Utc::now();
         let resolutions = SensitiveField::ALL
             .map(|field| resolve(&principal, &role, grants, &operation_hash, field, now));
+        let lookups = LookupBudget::new(&role.limits, &principal.subject, None);
         Access {
+            lookups,
             principal,
             role,
             scope,
@@ -81,6 +86,12 @@ impl Access {
             reads: Mutex::new(BTreeMap::new()),
             actions: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The access with `lookups` as its budget of lookups by a sensitive value (a new access
+    /// may make none).
+    pub fn with_lookups(self, lookups: LookupBudget) -> Access {
+        Access { lookups, ..self }
     }
 
     /// How `field` is shown to this request.

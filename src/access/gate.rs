@@ -3,6 +3,7 @@
 //! its row scope and the grants its department holds.
 
 use super::grant::{self, Grant};
+use super::lookup::{LookupBudget, LookupLimiters};
 use super::policy::{Policy, Role};
 use super::scope::RowScope;
 use super::{Access, Principal};
@@ -36,11 +37,14 @@ pub struct Admission {
     pub role: Arc<Role>,
     scope: RowScope,
     grants: Vec<Grant>,
+    lookups: Arc<LookupLimiters>,
 }
 
 impl Admission {
     /// The access of one GraphQL request of the call, running `query`.
     pub fn access_for(&self, query: &str) -> Access {
+        let allowance = self.lookups.of(&self.principal.role);
+        let lookups = LookupBudget::new(&self.role.limits, &self.principal.subject, allowance);
         Access::new(
             self.principal.clone(),
             self.role.clone(),
@@ -48,6 +52,7 @@ impl Admission {
             &self.grants,
             operation_hash(query),
         )
+        .with_lookups(lookups)
     }
 }
 
@@ -62,6 +67,7 @@ pub struct Gate {
     db: DatabaseConnection,
     policy: Policy,
     limiters: HashMap<String, DefaultKeyedRateLimiter<String>>,
+    lookups: Arc<LookupLimiters>,
     grid_ids: RwLock<HashMap<String, i64>>,
 }
 
@@ -80,6 +86,7 @@ impl Gate {
             .collect();
         Gate {
             db,
+            lookups: Arc::new(LookupLimiters::new(&policy)),
             policy,
             limiters,
             grid_ids: RwLock::new(HashMap::new()),
@@ -118,6 +125,7 @@ impl Gate {
             role,
             scope,
             grants,
+            lookups: self.lookups.clone(),
         })
     }
 

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod field_policy;
 pub mod gate;
 pub mod grant;
+pub mod lookup;
 pub mod policy;
 pub mod principal;
 pub mod scope;

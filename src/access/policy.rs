@@ -102,6 +102,10 @@ pub struct Limits {
     pub max_page_size: Option<u32>,
     /// Requests per minute per principal (unset: unlimited).
     pub requests_per_minute: Option<u32>,
+    /// Lookups by a sensitive value (a person by ID number) one request may make (unset: 10).
+    pub lookups_per_request: Option<u32>,
+    /// Lookups by a sensitive value one principal may make per hour (unset: 300; 0: none).
+    pub lookups_per_hour: Option<u32>,
 }
 
 /// One role of the policy.

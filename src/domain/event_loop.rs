@@ -125,18 +125,17 @@ pub struct Holder<'a> {
 }
 
 /// Whether `actor` may take a step that `taker` takes on an event held as `holder` says: a
-/// department only on events dispatched to it; anyone else only on events held inside its grid
-/// scope (a grid worker on its grid, a street's command centre on everything of its street).
+/// department step only by the department the event was dispatched to (no one acts for a
+/// department it does not name, whatever its grid scope); a grid step only by an actor acting
+/// for no department, on events held inside its grid scope (a grid worker on its grid, a
+/// street's command centre on everything of its street).
 pub fn may_take(taker: Taker, actor: Actor<'_>, holder: Holder<'_>) -> bool {
-    let holds_grid = || {
-        actor
-            .grid_scope
-            .is_none_or(|scope| is_within(holder.held_at, scope))
-    };
     match (taker, actor.department) {
         (Taker::Department, Some(department)) => holder.department == Some(department),
-        (Taker::Grid, Some(_)) => false,
-        (_, None) => holds_grid(),
+        (Taker::Department, None) | (Taker::Grid, Some(_)) => false,
+        (Taker::Grid, None) => actor
+            .grid_scope
+            .is_none_or(|scope| is_within(holder.held_at, scope)),
     }
 }
 
@@ -377,6 +376,20 @@ mod tests {
             holder(Some("property"), STREET)
         ));
         assert!(!may_take(Taker::Department, police, holder(None, STREET)));
+        for nobody in [None, Some(STREET)] {
+            let no_department = Actor {
+                department: None,
+                grid_scope: nobody,
+            };
+            assert!(
+                !may_take(
+                    Taker::Department,
+                    no_department,
+                    holder(Some("police"), STREET)
+                ),
+                "an actor of no department takes no department step"
+            );
+        }
         assert!(!may_take(
             Taker::Grid,
             police,

@@ -63,6 +63,31 @@ pub fn mask_room(s: &str) -> String {
     }
 }
 
+/// Masks the room number inside a postal address, where there is one: the digits after the
+/// last unit 单元 (`幸福小区3号楼2单元502室` → `幸福小区3号楼2单元***室`), or else the number
+/// before a closing room 室 or 房 (`建设路12号502室` → `建设路12号***室`). An address naming no
+/// room (`建设路12号`, a village) is left as it is.
+pub fn mask_address(s: &str) -> String {
+    if s.contains("单元") {
+        return mask_room(s);
+    }
+    let Some(body) = s.strip_suffix('室').or_else(|| s.strip_suffix('房')) else {
+        return s.to_string();
+    };
+    let number_at = body
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() && !is_han(*c) || *c == '-')
+        .last()
+        .map_or(body.len(), |(at, _)| at);
+    let (head, number) = s.split_at(number_at);
+    format!("{head}{}", mask_digits(number))
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
 /// Hides every digit of `s`, keeping everything else in place.
 pub fn mask_digits(s: &str) -> String {
     keep_ends(s, 0, 0, char::is_numeric)
@@ -162,6 +187,20 @@ mod tests {
             "幸福小区3号楼2单元***室"
         );
         assert_eq!(mask_digits("a1b22"), "a*b**");
+    }
+
+    #[test]
+    fn address_rooms_are_masked_and_other_numbers_kept() {
+        assert_eq!(
+            mask_address("幸福小区3号楼2单元502室"),
+            "幸福小区3号楼2单元***室"
+        );
+        assert_eq!(mask_address("建设路12号502室"), "建设路12号***室");
+        assert_eq!(mask_address("建设路12号B-1203房"), "建设路12号B-****房");
+        assert_eq!(mask_address("建设路12号"), "建设路12号");
+        assert_eq!(mask_address("甘肃省会宁县河畔镇"), "甘肃省会宁县河畔镇");
+        assert_eq!(mask_address("502室"), "***室");
+        assert_eq!(mask_address(""), "");
     }
 
     #[test]

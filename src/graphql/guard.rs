@@ -1,7 +1,7 @@
 //! The access layer as resolvers use it: the request's [`Access`], sensitive values shown
 //! through it (noting full reads for the audit log), and checks that answer FORBIDDEN.
 
-use super::error::forbidden;
+use super::error::{coded, forbidden, Code};
 use crate::access::context::{ElementRef, Resolution};
 use crate::access::field_policy::SensitiveField;
 use crate::access::policy::Kind;
@@ -46,6 +46,28 @@ pub fn in_full(ctx: &Context<'_>, field: SensitiveField, element: ElementRef) ->
         Resolution::Masked | Resolution::Absent => Ok(false),
         Resolution::Denied(why) => Err(forbidden(why.clone())),
     }
+}
+
+/// Lets the request look an element up by the value of `field`, which discloses the value as a
+/// full read does: FORBIDDEN unless the request may read `field` in full (with its purpose and
+/// case reference), TOO_MANY_REQUESTS once its or its principal's lookup budget is spent. The
+/// caller notes the read of the element found.
+pub fn sensitive_lookup(ctx: &Context<'_>, field: SensitiveField) -> Result<()> {
+    let access = access(ctx)?;
+    match access.resolution(field) {
+        Resolution::Full => {}
+        Resolution::Denied(why) => return Err(forbidden(why.clone())),
+        Resolution::Masked | Resolution::Absent => {
+            return Err(forbidden(format!(
+                "looking up by {} needs the right to read it in full",
+                field.name()
+            )))
+        }
+    }
+    access
+        .lookups
+        .charge()
+        .map_err(|over| coded(Code::TooManyRequests, over.to_string()))
 }
 
 /// FORBIDDEN unless the role may read rows of `kind`.

@@ -15,6 +15,7 @@ use super::source_record::{sources_of, SourceRecord};
 use super::volunteer::VolunteerParticipation;
 use crate::access::context::{ElementRef, Resolution};
 use crate::access::field_policy::SensitiveField;
+use crate::domain::masking;
 use crate::entity::vocabulary::{ElementType, Gender, PersonTag};
 use crate::entity::{
     dual_registration, event as event_entity, event_involvement, grid, grid_staff, membership,
@@ -228,9 +229,18 @@ impl Person {
         }
     }
 
-    /// Address of household registration 户籍地址.
-    async fn household_address(&self) -> Option<&str> {
-        self.0.household_address.as_deref()
+    /// Address of household registration 户籍地址. A room number in it is masked
+    /// (`2单元***室`) unless the caller may see room numbers (`house.roomNumber`) in full.
+    async fn household_address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(address) = self.0.household_address.as_deref() else {
+            return Ok(None);
+        };
+        let full = in_full(ctx, SensitiveField::RoomNumber, self.element())?;
+        Ok(Some(if full {
+            address.to_string()
+        } else {
+            masking::mask_address(address)
+        }))
     }
 
     /// Whether the household registration 户籍 is in this district.

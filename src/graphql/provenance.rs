@@ -3,9 +3,10 @@
 //! field's owner department first, else the latest record; see `crate::ingest::persons`).
 //! Sensitive values in claims are shown through the access layer like the fields themselves.
 
-use super::guard::show;
+use super::guard::{self, in_full};
 use super::loader::{many, one};
-use crate::access::field_policy::SensitiveField;
+use crate::access::context::Resolution;
+use crate::access::field_policy::{column_field, mask_column};
 use crate::domain::provenance::{conflicts, Statement};
 use crate::entity::vocabulary::ElementType;
 use crate::entity::{department, person, source_record};
@@ -35,16 +36,6 @@ pub struct FieldConflict {
     pub claims: Vec<FieldClaim>,
 }
 
-fn sensitive(field: &str) -> Option<SensitiveField> {
-    match field {
-        "id_number" => Some(SensitiveField::IdNumber),
-        "phone" => Some(SensitiveField::Phone),
-        "birth_date" => Some(SensitiveField::BirthDate),
-        "key_person" => Some(SensitiveField::KeyPersonTag),
-        _ => None,
-    }
-}
-
 fn shown(person: &person::Model, field: &str) -> Option<String> {
     match field {
         "id_number" => Some(person.id_number.clone()),
@@ -58,13 +49,29 @@ fn shown(person: &person::Model, field: &str) -> Option<String> {
     }
 }
 
-/// `value` of `field` as the caller may see it.
+/// `value` of `field` as the caller may see it: `Ok(None)` for a value not shown at all.
 fn visible(ctx: &Context<'_>, person: i64, field: &str, value: String) -> Result<Option<String>> {
-    match sensitive(field) {
-        Some(SensitiveField::KeyPersonTag) => Ok(None),
-        Some(sensitive) => show(ctx, sensitive, ("person", person), &value),
-        None => Ok(Some(value)),
+    let Some(sensitive) = column_field(field) else {
+        return Ok(Some(value));
+    };
+    if in_full(ctx, sensitive, ("person", person))? {
+        return Ok(Some(value));
     }
+    Ok(mask_column(field, &value))
+}
+
+/// Whether the caller may know that departments disagree on `field`: not for a field it may
+/// not see at all, nor for one without a masked form (a tag, welfare status) it may not see in
+/// full, since the disagreement itself tells the value.
+fn disclosable(ctx: &Context<'_>, field: &str) -> Result<bool> {
+    let Some(sensitive) = column_field(field) else {
+        return Ok(true);
+    };
+    Ok(match guard::access(ctx)?.resolution(sensitive) {
+        Resolution::Full | Resolution::Denied(_) => true,
+        Resolution::Absent => false,
+        Resolution::Masked => mask_column(field, "0").is_some(),
+    })
 }
 
 /// The conflicts among the departments' records of `person`.
@@ -91,6 +98,9 @@ pub async fn conflicts_of(ctx: &Context<'_>, person: &person::Model) -> Result<V
     let mut found = Vec::new();
     for conflict in conflicts(&statements) {
         let field = conflict.field;
+        if !disclosable(ctx, &field)? {
+            continue;
+        }
         let mut claims = Vec::new();
         for claim in conflict.claims {
             claims.push(FieldClaim {

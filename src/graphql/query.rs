@@ -17,6 +17,7 @@ use super::place::{self, PlaceConnection, PlaceFilter};
 use super::scope::grid_id_of;
 use super::volunteer::{self, VolunteerActivityConnection, VolunteerActivityFilter};
 use super::NodeIdLimit;
+use crate::access::field_policy::SensitiveField;
 use crate::access::policy::Kind;
 use crate::access::scope::Scoped;
 use crate::db::Database;
@@ -118,20 +119,30 @@ impl ElementQuery {
     }
 
     /// The person with this resident ID number (18 digits, or an old 15-digit number); null when
-    /// there is none or it lies outside the caller's scope. A malformed number is a BAD_USER_INPUT error saying what is wrong.
+    /// there is none or it lies outside the caller's scope. A malformed number is a
+    /// BAD_USER_INPUT error saying what is wrong. A lookup discloses the number as reading it
+    /// does: it needs the right to read `person.idNumber` in full (with a purpose and a case
+    /// reference; FORBIDDEN otherwise), the person found is written to the audit log, and a
+    /// request (however many aliases) and a principal (per hour) may make only a few lookups
+    /// (TOO_MANY_REQUESTS past the role's `lookups_per_request` / `lookups_per_hour`).
     async fn person_by_id_number(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Resident ID number 公民身份号码.")] id_number: String,
     ) -> Result<Option<Person>> {
         let number = IdNumber::parse(&id_number).map_err(|e| bad_input(e.to_string()))?;
+        guard::sensitive_lookup(ctx, SensitiveField::IdNumber)?;
+        let access = guard::access(ctx)?;
         let db = &ctx.data::<Database>()?.conn;
         let mut select = person_entity::Entity::find()
             .filter(person_entity::Column::IdNumber.eq(number.as_str()));
-        if let Some(visible) = person_entity::Entity::visible_in(&guard::access(ctx)?.scope) {
+        if let Some(visible) = person_entity::Entity::visible_in(&access.scope) {
             select = select.filter(visible);
         }
         let model = select.one(db).await.or_internal()?;
+        if let Some(found) = &model {
+            access.note_read(SensitiveField::IdNumber, ("person", found.id));
+        }
         Ok(model.map(Person))
     }
 

@@ -103,6 +103,23 @@ impl DataSharingRequest {
         split_list(&self.0.operations)
     }
 
+    /// The registered operations the grant is bound to, with their text, so that the providing
+    /// department sees exactly what it is asked to approve; empty for any operation.
+    async fn bound_operations(&self, ctx: &Context<'_>) -> Result<Vec<RegisteredOperation>> {
+        let hashes = split_list(&self.0.operations);
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = &ctx.data::<Database>()?.conn;
+        let found = registered_operation::Entity::find()
+            .filter(registered_operation::Column::Hash.is_in(hashes))
+            .order_by_asc(registered_operation::Column::Id)
+            .all(db)
+            .await
+            .or_internal()?;
+        Ok(found.into_iter().map(RegisteredOperation).collect())
+    }
+
     /// When the grant ends.
     async fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at
@@ -430,8 +447,8 @@ impl SharingMutation {
         Self::apply(ctx, id, SharingAction::Revoke, note).await
     }
 
-    /// Registers an operation so that grants can be bound to it; registering the same text
-    /// again returns the existing registration.
+    /// Registers an operation (a document holding exactly one operation) so that grants can be
+    /// bound to it; registering the same text again returns the existing registration.
     async fn register_operation(
         &self,
         ctx: &Context<'_>,
@@ -443,8 +460,15 @@ impl SharingMutation {
             access.role.register_operations,
             "this role may not register operations",
         )?;
-        async_graphql::parser::parse_query(&query)
+        let document = async_graphql::parser::parse_query(&query)
             .map_err(|e| bad_input(format!("the operation does not parse: {e}")))?;
+        let operations = document.operations.iter().count();
+        if operations != 1 {
+            return Err(bad_input(format!(
+                "a registered operation is a document with exactly one operation, so that a grant \
+                 bound to it covers nothing else; this one has {operations}"
+            )));
+        }
         let hash = operation_hash(&query);
         let db = &ctx.data::<Database>()?.conn;
         let existing = registered_operation::Entity::find()

@@ -2,11 +2,13 @@
 //! (department, source id, received at, raw payload), and every element lists its records.
 
 use super::department::Department;
-use super::guard::show;
+use super::error::forbidden;
+use super::guard;
 use super::id::{encode, NodeType};
 use super::loader::{many, one};
 use super::node::{load_node, Node};
-use crate::access::field_policy::SensitiveField;
+use crate::access::context::Resolution;
+use crate::access::field_policy::{show_payload, SensitiveField};
 use crate::entity::vocabulary::ElementType;
 use crate::entity::{department, source_record};
 use async_graphql::{Context, Json, Object, Result, ID};
@@ -87,13 +89,32 @@ impl SourceRecord {
         self.0.received_at
     }
 
-    /// The record as received (JSON). ID numbers and phone numbers in it are masked unless the
-    /// caller may see source payloads in full (its own department's records, or an admin).
+    /// The record as received (JSON), in full when the caller may see source payloads in full
+    /// (its own department's records, or an admin). Otherwise each value is shown as the field
+    /// it carries is shown to the caller: ID numbers, phones, birth dates and room numbers in
+    /// full or masked, tags, welfare status and points in full or left out; other strings that
+    /// read as an ID number or a mobile number are masked. Null when payloads are not shown.
     async fn payload(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+        let access = guard::access(ctx)?;
         let element = ("source_record", self.0.id);
-        let shown = show(ctx, SensitiveField::SourcePayload, element, &self.0.payload)?;
-        Ok(shown.map(|text| {
-            Json(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
-        }))
+        let text = match access.resolution(SensitiveField::SourcePayload) {
+            Resolution::Full => {
+                access.note_read(SensitiveField::SourcePayload, element);
+                self.0.payload.clone()
+            }
+            Resolution::Absent => return Ok(None),
+            Resolution::Denied(why) => return Err(forbidden(why.clone())),
+            Resolution::Masked => {
+                let (text, full) =
+                    show_payload(&self.0.payload, |field| access.resolution(field).clone());
+                for field in full {
+                    access.note_read(field, element);
+                }
+                text
+            }
+        };
+        Ok(Some(Json(
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )))
     }
 }

@@ -9,7 +9,8 @@
 //!
 //! Small-count suppression (`crate::domain::suppression`): a count made of rows the caller's
 //! role may not read — persons for a command-centre screen — is withheld (null, flagged
-//! `suppressed`) when it is above zero and below `aggregates.suppress_below`. Person-derived
+//! `suppressed`) when it is above zero and below `aggregates.suppress_below`, and rounded to
+//! the nearest multiple of it otherwise (against differencing). Person-derived
 //! counts (population, households, party members, volunteers and their hours) fall under
 //! `person`; event counts under `event` (so a role that lists events sees their counts exactly);
 //! volunteer activity counts under `volunteer_activity`.

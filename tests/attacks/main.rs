@@ -6,6 +6,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod differencing;
+mod lookup_oracles;
+mod payload_leakage;
 mod probe;
 
 pub use probe::Probe;

@@ -7,6 +7,11 @@ use std::io::Write;
 
 /// The JWT secret of a hardened hub.
 pub const SECRET: &str = "attack-suite-secret";
+/// A purpose of the policy's list, stated with full reads.
+pub const PURPOSE: &str = "case_handling";
+/// A well-formed case reference, stated with full reads.
+pub const CASE_ID: &str = "CASE-2026-0042";
+
 /// The issuer a hardened hub requires.
 pub const ISSUER: &str = "gridhub-attack-suite";
 /// The audience a hardened hub requires.

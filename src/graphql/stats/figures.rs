@@ -6,7 +6,7 @@ use super::{Stat, StatKey};
 use crate::access::policy::Kind;
 use crate::access::scope::Scoped;
 use crate::config::AggregatesSettings;
-use crate::domain::suppression::{shown, withheld};
+use crate::domain::suppression::{shown, shown_measure, withheld};
 use crate::entity::event;
 use crate::entity::vocabulary::{EventCategory, EventPriority, EventStatus, VolunteerCategory};
 use crate::event_loop::overdue_at;
@@ -45,6 +45,11 @@ impl Shown<'_> {
     /// `count` of rows of `kind`, or `None` when withheld.
     fn count(&self, count: i64, kind: Kind) -> Result<Option<i64>> {
         Ok(shown(count, self.below, self.reads(kind)?))
+    }
+
+    /// A sum of a measure over rows of `kind`, rounded like their count.
+    fn measure(&self, value: f64, kind: Kind) -> Result<f64> {
+        Ok(shown_measure(value, self.below, self.reads(kind)?))
     }
 
     /// Whether `count` of rows of `kind` is withheld.
@@ -203,7 +208,9 @@ impl GridStats {
 
 /// Counts over a grid's subtree, for dashboards and command-centre screens. Counts made of rows
 /// the caller's role may not read are withheld (null) when above zero and below
-/// `aggregates.suppress_below` (small-count suppression).
+/// `aggregates.suppress_below` (small-count suppression), and rounded to the nearest multiple
+/// of it otherwise, so that a subtree's count minus its other parts' counts does not recover a
+/// withheld count; `suppressBelow` says which threshold applies.
 #[Object]
 impl GridStats {
     /// Persons living in the subtree; null when withheld by small-count suppression.
@@ -234,7 +241,8 @@ impl GridStats {
     }
 
     /// The threshold of small-count suppression applied to this caller's counts of persons:
-    /// counts above zero and below it are null. Null when the caller sees them exactly.
+    /// counts above zero and below it are null, larger ones rounded to the nearest multiple of
+    /// it (volunteer hours too). Null when the caller sees them exactly.
     async fn suppress_below(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let shown = self.shown(ctx)?;
         Ok((!shown.reads(Kind::Person)? && shown.below > 1).then_some(shown.below))
@@ -411,8 +419,11 @@ impl GridStats {
                 Ok(VolunteerHours {
                     category,
                     activities: shown.count(row.n, Kind::VolunteerActivity)?,
-                    volunteers: (!hidden_people).then_some(row.a),
-                    hours: (!hidden_people).then_some(row.hours),
+                    volunteers: shown.count(row.a, Kind::Person)?,
+                    hours: match hidden_people {
+                        true => None,
+                        false => Some(shown.measure(row.hours, Kind::Person)?),
+                    },
                     suppressed: hidden_people || shown.withheld(row.n, Kind::VolunteerActivity)?,
                 })
             })
