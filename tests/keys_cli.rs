@@ -48,6 +48,7 @@ fn auth_settings(secret: &str, issuer: &str) -> AuthSettings {
         jwt_rs256_public_key_file: String::new(),
         jwt_issuer: issuer.to_string(),
         jwt_audience: String::new(),
+        ..gridhub::config::Settings::defaults().auth
     }
 }
 
