@@ -7,5 +7,6 @@
 mod common;
 
 mod probe;
+mod websocket_lifetime;
 
 pub use probe::Probe;
