@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod credentials;
 mod probe;
 mod websocket_lifetime;
 
