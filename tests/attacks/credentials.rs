@@ -420,6 +420,12 @@ async fn purposes_case_references_and_keys_are_held_to_what_was_granted() {
         }
 
         let worker = bearer("metrics-worker", "grid_worker", None, None);
+        let glass = break_glass_without_a_case(&hub, &worker).await;
+        probe.attempt(
+            format!("{backend:?}: break-glass without a case reference"),
+            glass,
+        );
+
         let auditor = bearer("metrics-auditor", "auditor", None, None);
         for (what, headers) in [
             ("no credential", vec![]),
@@ -441,6 +447,30 @@ async fn purposes_case_references_and_keys_are_held_to_what_was_granted() {
         );
     }
     probe.finish();
+}
+
+/// Whether `breakGlass` revealed anything to `worker` stating a purpose but no case reference.
+async fn break_glass_without_a_case(hub: &Hub, worker: &str) -> bool {
+    let list = json!({"query": "{ persons(first: 1) { nodes { id } } }"});
+    let (_, _, answer) = hub.query_as(&[("Authorization", worker)], list).await;
+    let id = answer["data"]["persons"]["nodes"][0]["id"].clone();
+    assert!(id.is_string(), "a person for the worker: {answer}");
+    let mutation = json!({
+        "query": "mutation($id: ID!) { breakGlass(id: $id, fields: [\"person.idNumber\"], reason: \"fire on floor 3\") { value } }",
+        "variables": {"id": id},
+    });
+    let headers = [
+        ("Authorization", worker),
+        ("X-Purpose", "emergency_response"),
+    ];
+    let (_, _, answer) = hub.query_as(&headers, mutation).await;
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("case reference")),
+        "{answer}"
+    );
+    leaked(&answer)
 }
 
 /// The body of `/metrics` fetched with `headers`.
