@@ -373,9 +373,7 @@ fn admitted(session: &Data) -> Result<Arc<Admission>, String> {
         return Err(end.reason);
     }
     if admission.principal.expired() {
-        return Err(close_reason(Refusal::Unauthenticated(
-            "the token has expired".into(),
-        )));
+        return Err(lifetime::expired_reason());
     }
     Ok(admission)
 }

@@ -68,7 +68,7 @@ impl Warden {
             if principal.expired() {
                 break End {
                     code: EXPIRED,
-                    reason: close_reason(Refusal::Unauthenticated("the token has expired".into())),
+                    reason: expired_reason(),
                 };
             }
             match authenticator.still_valid(&principal).await {
@@ -84,6 +84,11 @@ impl Warden {
         self.ended.send_replace(Some(end.clone()));
         end
     }
+}
+
+/// The close reason of a connection whose token expired.
+pub fn expired_reason() -> String {
+    close_reason(Refusal::Unauthenticated("the token has expired".into()))
 }
 
 /// Time from now until `at` (seconds since the Unix epoch), zero when it has passed.
