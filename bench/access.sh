@@ -74,7 +74,7 @@ token() {
 measure() {
     local who=$1 jwt=$2 c=$3 threads=$(( $3 < 2 ? 1 : 2 ))
     BENCH_BODIES="$DATA/access-bodies.lua" \
-    BENCH_HEADERS="Authorization=Bearer $jwt;X-Purpose=bench;X-Case-Id=BENCH-1" \
+    BENCH_HEADERS="Authorization=Bearer $jwt;X-Purpose=data_quality;X-Case-Id=BENCH-1" \
         wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency \
         -s "$BENCH/lib/graphql.lua" "http://127.0.0.1:$PORT" | sed -n "s/^BENCH /$who c=$c /p"
 }

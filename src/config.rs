@@ -39,6 +39,9 @@ pub struct Settings {
 pub struct SubscriptionSettings {
     /// Shortest time, in milliseconds, between two snapshots of `stats(gridCode)`.
     pub stats_interval_millis: u64,
+    /// Seconds between two checks that an open connection's API key is still in force; a
+    /// revoked key's connection is closed (4403) at the next check.
+    pub recheck_interval_secs: u64,
 }
 
 /// HTTP server settings.
@@ -112,6 +115,10 @@ pub struct AuthSettings {
     pub jwt_issuer: String,
     /// Required `aud` claim of tokens (empty: not checked).
     pub jwt_audience: String,
+    /// Clock skew, in seconds, allowed when checking a token's `exp`, `nbf` and `iat`.
+    pub leeway_secs: u64,
+    /// Regular expression a case reference (`X-Case-Id`, a token's `case_id`) must match whole.
+    pub case_id_pattern: String,
 }
 
 /// Access policy.
@@ -187,6 +194,8 @@ jwt_hs256_secret = ""
 jwt_rs256_public_key_file = ""
 jwt_issuer = ""
 jwt_audience = ""
+leeway_secs = 30
+case_id_pattern = "[A-Za-z0-9-]{6,64}"
 
 [access]
 policy_file = ""
@@ -208,6 +217,7 @@ assessment_minutes = { community = 1440, street = 4320, district = 10080 }
 
 [subscriptions]
 stats_interval_millis = 1000
+recheck_interval_secs = 30
 
 [aggregates]
 suppress_below = 5

@@ -5,11 +5,13 @@
 //! the gate; every GraphQL request or subscription then runs with its own access and DataLoader,
 //! and what it read in full is audited.
 
+mod lifetime;
+
 use crate::access::audit::{AuditEntry, AuditKind, AuditLog};
 use crate::access::credentials::Authenticator;
 use crate::access::gate::{Admission, Gate, Refusal};
 use crate::access::policy::Policy;
-use crate::access::Access;
+use crate::access::{Access, Principal};
 use crate::config::ServerSettings;
 use crate::config::Settings;
 use crate::db::Database;
@@ -22,7 +24,7 @@ use crate::metrics;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, BatchResponse, Data, Executor, ParseRequestError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -30,11 +32,14 @@ use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::SinkExt;
+use lifetime::Lifetime;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::{json, Value};
 use std::any::TypeId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -60,6 +65,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// How long each DataLoader gathers keys before a batch.
     pub batch_window: Duration,
+    /// How often an open WebSocket connection's API key is checked for revocation.
+    pub recheck_interval: Duration,
 }
 
 impl AppState {
@@ -77,6 +84,9 @@ impl AppState {
             feed,
             metrics: metrics::handle(),
             batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
+            recheck_interval: Duration::from_secs(
+                settings.subscriptions.recheck_interval_secs.max(1),
+            ),
         })
     }
 }
@@ -287,19 +297,23 @@ fn init_headers(mut headers: HeaderMap, payload: Value) -> HeaderMap {
     headers
 }
 
-/// Admits the caller of a WebSocket connection, as an HTTP request is admitted; a refusal
-/// closes the connection with its reason.
+/// Admits the caller of a WebSocket connection, as an HTTP request is admitted, and hands the
+/// principal to the connection's warden; a refusal closes the connection with its reason.
 async fn connection_init(
     state: AppState,
     headers: HeaderMap,
     payload: Value,
+    lifetime: Lifetime,
+    admitted: oneshot::Sender<Principal>,
 ) -> async_graphql::Result<Data> {
     let admission = state
         .admit(&init_headers(headers, payload))
         .await
         .map_err(|refusal| async_graphql::Error::new(close_reason(refusal)))?;
+    let _ = admitted.send(admission.principal.clone());
     let mut data = Data::default();
     data.insert(Arc::new(admission));
+    data.insert(lifetime);
     Ok(data)
 }
 
@@ -343,12 +357,25 @@ impl Subscriptions {
     }
 }
 
-/// The admission `connection_init` stored in a connection's data.
-fn admission_of(session: &Data) -> Option<Arc<Admission>> {
+/// What `connection_init` stored in a connection's data, of type `T`.
+fn session_value<T: Clone + 'static>(session: &Data) -> Option<T> {
     session
-        .get(&TypeId::of::<Arc<Admission>>())
-        .and_then(|value| value.downcast_ref::<Arc<Admission>>())
+        .get(&TypeId::of::<T>())
+        .and_then(|value| value.downcast_ref::<T>())
         .cloned()
+}
+
+/// The admission of a connection whose lifetime has not ended, or why no operation may run.
+fn admitted(session: &Data) -> Result<Arc<Admission>, String> {
+    let admission =
+        session_value::<Arc<Admission>>(session).ok_or("the connection is not admitted")?;
+    if let Some(end) = session_value::<Lifetime>(session).and_then(|l| l.end()) {
+        return Err(end.reason);
+    }
+    if admission.principal.expired() {
+        return Err(lifetime::expired_reason());
+    }
+    Ok(admission)
 }
 
 /// An operation that cannot run over this path, answered with `message`.
@@ -369,11 +396,13 @@ impl Executor for Subscriptions {
         request: async_graphql::Request,
         session: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        match session.and_then(|s| admission_of(&s).map(|a| (a, s))) {
-            Some((admission, session)) => self.run(request, admission, session),
-            None => {
-                stream::once(async { refused_operation("the connection is not admitted") }).boxed()
-            }
+        let Some(session) = session else {
+            return stream::once(async { refused_operation("the connection is not admitted") })
+                .boxed();
+        };
+        match admitted(&session) {
+            Ok(admission) => self.run(request, admission, session),
+            Err(reason) => stream::once(async move { refused_operation(&reason) }).boxed(),
         }
     }
 }
@@ -386,24 +415,60 @@ async fn graphql_ws(
 ) -> Response {
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let executor = Subscriptions {
-                state: state.clone(),
-            };
-            GraphQLWebSocket::new(socket, executor, protocol)
-                .on_connection_init(move |payload| connection_init(state, headers, payload))
-                .serve()
-        })
+        .on_upgrade(move |socket| serve_socket(state, protocol, headers, socket))
+}
+
+/// Serves one WebSocket connection until the client leaves or its warden ends it; then closes
+/// it with the warden's code and reason.
+async fn serve_socket(
+    state: AppState,
+    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    socket: WebSocket,
+) {
+    let (warden, lifetime, admit) = lifetime::warden();
+    let (mut sink, source) = socket.split();
+    let executor = Subscriptions {
+        state: state.clone(),
+    };
+    let watch = warden.watch(state.authenticator.clone(), state.recheck_interval);
+    let init = move |payload| connection_init(state, headers, payload, lifetime, admit);
+    let served = GraphQLWebSocket::new_with_pair(&mut sink, source, executor, protocol)
+        .on_connection_init(init)
+        .serve();
+    let end = tokio::select! {
+        () = served => return,
+        end = watch => end,
+    };
+    let frame = CloseFrame {
+        code: end.code,
+        reason: end.reason.into(),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
 async fn graphiql() -> Html<&'static str> {
     Html(include_str!("graphiql.html"))
 }
 
-async fn prometheus(State(state): State<AppState>) -> String {
+/// The Prometheus metrics: open while no authentication is configured, then only for a role
+/// the policy lets read them.
+async fn prometheus(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.authenticator.configured() {
+        match state.admit(&headers).await {
+            Ok(admission) if admission.role.metrics => {}
+            Ok(admission) => {
+                return refused(Refusal::Forbidden(format!(
+                    "the role `{}` may not read the metrics",
+                    admission.principal.role
+                )))
+            }
+            Err(refusal) => return refused(refusal),
+        }
+    }
     let (size, idle) = state.db.pool_usage();
     metrics::pool_usage(size, idle);
-    state.metrics.render()
+    state.metrics.render().into_response()
 }
 
 async fn healthz() -> &'static str {

@@ -4,7 +4,8 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gridhub::access::audit;
-use gridhub::access::credentials::{self, api_key, Claims, NewKey};
+use gridhub::access::credentials::{self, api_key, issuance, Claims, NewKey};
+use gridhub::access::policy::Policy;
 use gridhub::config::Settings;
 use gridhub::event_loop::Loop;
 use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
@@ -182,6 +183,9 @@ enum TokenCommand {
         /// Lifetime of the token in seconds.
         #[arg(long, default_value_t = 3600)]
         expires_in: u64,
+        /// Database URL whose grids the token's grid must be one of (overrides `database.url`).
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -257,6 +261,15 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             grid,
             ..
         } => {
+            let grant = issuance::Grant {
+                role: &role,
+                department: department.as_deref(),
+                grid: grid.as_deref(),
+            };
+            issuance::check_grant(&policy_in_force(settings)?, &grant)?;
+            if let Some(code) = &grid {
+                issuance::check_grid(&database.conn, code).await?;
+            }
             let new = NewKey {
                 name,
                 role,
@@ -282,7 +295,12 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn issue_token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+/// The access policy the hub serves with.
+fn policy_in_force(settings: &Settings) -> anyhow::Result<Policy> {
+    Policy::load(&settings.access.policy_file)
+}
+
+async fn issue_token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
     let TokenCommand::Issue {
         subject,
         role,
@@ -291,11 +309,21 @@ fn issue_token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
         purpose,
         case_id,
         expires_in,
+        ..
     } = command;
     anyhow::ensure!(!subject.trim().is_empty(), "the subject must not be empty");
-    credentials::validate_grant(&role, department.as_deref(), grid.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let policy = policy_in_force(settings)?;
+    let grant = issuance::Grant {
+        role: &role,
+        department: department.as_deref(),
+        grid: grid.as_deref(),
+    };
+    issuance::check_grant(&policy, &grant)?;
     let auth = &settings.auth;
+    issuance::check_statement(&policy, auth, purpose.as_deref(), case_id.as_deref())?;
+    if let Some(code) = &grid {
+        issuance::check_grid(&open(settings).await?.conn, code).await?;
+    }
     anyhow::ensure!(
         !auth.jwt_hs256_secret.is_empty(),
         "auth.jwt_hs256_secret is not set (GRIDHUB__AUTH__JWT_HS256_SECRET)"
@@ -377,7 +405,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing(&settings);
             keys(&settings, command).await
         }
-        Command::Token { command } => issue_token(&settings, command),
+        Command::Token { command } => {
+            let TokenCommand::Issue { database, .. } = &command;
+            settings.database.url = database.clone().unwrap_or(settings.database.url);
+            init_tracing(&settings);
+            issue_token(&settings, command).await
+        }
         Command::Audit {
             command: AuditCommand::Verify { database },
         } => {

@@ -1,8 +1,11 @@
 //! The command-centre screen 指挥中心大屏 at `/screen`: a page, its script and its style sheet,
 //! built into the binary. The page reads through `/graphql` and `/graphql/ws` like any client,
-//! with the token given in its `?token=` parameter.
+//! with the token given in its fragment (`/screen#token=…`, never sent to a server) and sent in
+//! headers and `connection_init`. A token in the query string is refused, so that none is
+//! written to access logs, proxies or browser history.
 
-use axum::http::{header, HeaderValue};
+use axum::extract::RawQuery;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -29,13 +32,33 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     response
 }
 
-async fn page() -> Response {
+async fn page(RawQuery(query): RawQuery) -> Response {
+    if query.as_deref().is_some_and(names_a_token) {
+        let message = "a token in the address is refused: open /screen#token=… instead \
+                       (the fragment never leaves the browser), and revoke the token you sent";
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
     let mut response = asset("text/html; charset=utf-8", PAGE);
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(POLICY),
     );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
+}
+
+/// Whether a query string has a `token` parameter (or any of the credential headers' names).
+fn names_a_token(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        let name = pair.split('=').next().unwrap_or_default();
+        ["token", "access_token", "api_key", "authorization"]
+            .iter()
+            .any(|credential| name.eq_ignore_ascii_case(credential))
+    })
 }
 
 async fn script() -> Response {

@@ -25,7 +25,7 @@ type CredentialCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
 
 const PERSONS: u64 = 400;
 const SECRET: &str = "access-test-secret";
-const PURPOSE: &str = "community safety check";
+const PURPOSE: &str = "public_security";
 const CASE: &str = "CASE-2026-0042";
 const WITH_PURPOSE: [(&str, &str); 2] = [("X-Purpose", PURPOSE), ("X-Case-Id", CASE)];
 
@@ -1476,10 +1476,10 @@ async fn full_reads_are_audited_once_per_element_with_purpose_and_case() {
         };
         let query = r#"query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Person { idNumber birthDate phone } } }"#;
         let ids = json!([f.inside.id, f.outside.id]);
-        // The headers override the purpose and case reference of the token.
+        // The headers may repeat the purpose and case reference of the token.
         let mut claims = police.claims();
-        claims["purpose"] = json!("purpose claimed in the token");
-        claims["case_id"] = json!("CASE-IN-TOKEN");
+        claims["purpose"] = json!(PURPOSE);
+        claims["case_id"] = json!(CASE);
         let token = sign(&claims, SECRET);
         let (status, body) =
             call_with_token(&hub, &token, &WITH_PURPOSE, query, json!({"ids": ids})).await;
@@ -1552,7 +1552,7 @@ async fn full_reads_are_audited_once_per_element_with_purpose_and_case() {
 
 const REQUEST: &str = r#"mutation($input: DataSharingRequestInput!) {
   requestDataSharing(input: $input) { id status requester provider fields purposes endsAt } }"#;
-const CARE: &str = "elderly care visit";
+const CARE: &str = "welfare_assessment";
 
 fn grant_input(ends_at: chrono::DateTime<chrono::Utc>, operations: Vec<String>) -> Value {
     json!({"input": {
@@ -1731,7 +1731,7 @@ async fn a_grant_unmasks_its_fields_for_its_purposes_until_it_ends() {
             "{backend:?}: {data}"
         );
         // Another purpose: refused, naming the purposes allowed.
-        let (phone, body) = phone_for(&hub, &police, person, "marketing").await;
+        let (phone, body) = phone_for(&hub, &police, person, "party_affairs").await;
         assert!(phone.is_null(), "{backend:?}: {body}");
         assert_eq!(
             first_error_code(&body).as_deref(),

@@ -124,7 +124,7 @@ async fn residents_import_with_exact_counts_and_resolve_identities() {
         let admin = bearer("admin-conflicts", "admin", None);
         let (_, _, card) = hub
             .query_as(
-                &[("Authorization", &admin), ("X-Purpose", "data quality"), ("X-Case-Id", "DQ-1")],
+                &[("Authorization", &admin), ("X-Purpose", "data_quality"), ("X-Case-Id", "DQ-0001")],
                 json!({"query": r#"{ personByIdNumber(idNumber: "650203197004120935") { conflicts { field shownValue claims { department value } } } }"#}),
             )
             .await;

@@ -1,6 +1,8 @@
 //! The credential commands of the binary on a temporary SQLite database: `keys create`, `list`
 //! and `revoke` (the plaintext is printed once and never listed; a revoked key stops
-//! authenticating), and `token issue`, whose output the authenticator accepts.
+//! authenticating), and `token issue`, whose output the authenticator accepts; both refuse
+//! grants no request could use (unknown or development-only roles, a department role without a
+//! department, grids the hub does not have, purposes the policy does not list).
 
 use axum::http::{HeaderMap, HeaderValue};
 use gridhub::access::credentials::Authenticator;
@@ -48,12 +50,21 @@ fn auth_settings(secret: &str, issuer: &str) -> AuthSettings {
         jwt_rs256_public_key_file: String::new(),
         jwt_issuer: issuer.to_string(),
         jwt_audience: String::new(),
+        ..gridhub::config::Settings::defaults().auth
     }
 }
 
 async fn authenticator(url: &str, settings: &AuthSettings) -> Authenticator {
     let db = sea_orm::Database::connect(url).await.unwrap();
     Authenticator::new(db, settings).unwrap()
+}
+
+/// A demo street seeded into an SQLite file in `dir`; its URL.
+fn seeded(dir: &Path) -> String {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("hub.db").display());
+    let seed = ["seed", "--persons", "20", "--database", url.as_str()];
+    succeeded(&gridhub(dir, &seed, &[]));
+    url
 }
 
 fn single_header(name: &'static str, value: &str) -> HeaderMap {
@@ -74,7 +85,7 @@ fn listed_row(listing: &str, name: &str) -> Vec<String> {
 #[tokio::test]
 async fn keys_are_created_once_listed_without_plaintext_and_revoked_once() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+    let url = seeded(dir.path());
     let db = ["--database", url.as_str()];
     let create = [
         &[
@@ -149,7 +160,7 @@ async fn keys_are_created_once_listed_without_plaintext_and_revoked_once() {
 #[tokio::test]
 async fn issued_tokens_authenticate_and_need_a_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+    let url = seeded(dir.path());
     let args = [
         "token",
         "issue",
@@ -162,11 +173,13 @@ async fn issued_tokens_authenticate_and_need_a_secret() {
         "--grid",
         "650203001",
         "--purpose",
-        "走访独居老人",
+        "welfare_assessment",
         "--case-id",
         "C-2026-7",
         "--expires-in",
         "120",
+        "--database",
+        url.as_str(),
     ];
     let env = [
         ("GRIDHUB__AUTH__JWT_HS256_SECRET", SECRET),
@@ -183,7 +196,7 @@ async fn issued_tokens_authenticate_and_need_a_secret() {
     assert_eq!(principal.role, "grid_worker");
     assert_eq!(principal.department.as_deref(), Some("civil_affairs"));
     assert_eq!(principal.grid_scope.as_deref(), Some("650203001"));
-    assert_eq!(principal.purpose.as_deref(), Some("走访独居老人"));
+    assert_eq!(principal.purpose.as_deref(), Some("welfare_assessment"));
     assert_eq!(principal.case_id.as_deref(), Some("C-2026-7"));
 
     let other_secret = authenticator(&url, &auth_settings("another secret", "")).await;
@@ -195,4 +208,59 @@ async fn issued_tokens_authenticate_and_need_a_secret() {
     let bad_grid = [&args[..6], &["--grid", "12x"]].concat();
     let bad_grid = failed(&gridhub(dir.path(), &bad_grid, &env));
     assert!(bad_grid.contains("invalid grid code"), "{bad_grid}");
+}
+
+#[tokio::test]
+async fn keys_and_tokens_are_refused_for_grants_no_request_could_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = seeded(dir.path());
+    let env = [("GRIDHUB__AUTH__JWT_HS256_SECRET", SECRET)];
+    let refusals: [(&[&str], &str); 9] = [
+        (&["--role", "anonymous"], "development"),
+        (&["--role", "root"], "not defined"),
+        (
+            &["--role", "departmnet", "--department", "police"],
+            "not defined",
+        ),
+        (&["--role", "department"], "must name one"),
+        (
+            &["--role", "department", "--department", "tax"],
+            "unknown department",
+        ),
+        (
+            &["--role", "grid_worker", "--grid", "650203999"],
+            "not a grid of this hub",
+        ),
+        (
+            &["--role", "grid_worker", "--grid", "110101"],
+            "not a grid of this hub",
+        ),
+        (&["--role", "admin", "--purpose", "x"], "not one of"),
+        (&["--role", "admin", "--case-id", "x"], "does not match"),
+    ];
+    for (grant, reason) in refusals {
+        let token = [
+            &["token", "issue", "--subject", "s", "--database", &url][..],
+            grant,
+        ]
+        .concat();
+        let error = failed(&gridhub(dir.path(), &token, &env));
+        assert!(error.contains(reason), "token {grant:?}: {error}");
+        if grant.contains(&"--purpose") || grant.contains(&"--case-id") {
+            continue;
+        }
+        let key = [
+            &["keys", "create", "--name", "k", "--database", &url][..],
+            grant,
+        ]
+        .concat();
+        let error = failed(&gridhub(dir.path(), &key, &[]));
+        assert!(error.contains(reason), "key {grant:?}: {error}");
+    }
+    let listing = succeeded(&gridhub(
+        dir.path(),
+        &["keys", "list", "--database", &url],
+        &[],
+    ));
+    assert!(!listing.contains(" k "), "no key was stored:\n{listing}");
 }

@@ -1,6 +1,6 @@
 //! The command-centre screen at `/screen`: the page and its assets are served with their types
 //! and a content security policy, and in headless Chromium a command-centre operator's screen
-//! (its token in `?token=`) shows an event reported through the API in its live feed and counts
+//! (its token in the fragment `#token=`) shows an event reported through the API in its live feed and counts
 //! it among the open events (`tests/e2e/screen.mjs`, driven with playwright-core).
 //!
 //! The browser test runs on SQLite only: the page talks to the hub over HTTP and WebSocket the
@@ -115,6 +115,26 @@ async fn screen_page_and_assets_are_served_with_their_types() {
         assert!(!asset.text().await.unwrap().is_empty(), "{path}");
     }
     assert_eq!(get(&hub, "/screen/missing.js").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_token_in_the_screen_address_is_refused_and_the_page_takes_it_from_the_fragment() {
+    let hub = Hub::start(Backend::Sqlite, 0).await;
+    for query in [
+        "token=abc",
+        "grid=650203001&token=abc",
+        "access_token=abc",
+        "TOKEN=",
+    ] {
+        let page = get(&hub, &format!("/screen?{query}")).await;
+        assert_eq!(page.status(), 400, "{query}");
+        assert!(page.text().await.unwrap().contains("#token="), "{query}");
+    }
+    let page = get(&hub, "/screen?grid=650203001&tokens_shown=1").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "referrer-policy"), "no-referrer");
+    let script = get(&hub, "/screen/screen.js").await.text().await.unwrap();
+    assert!(script.contains("window.location.hash") && !script.contains("params.get('token')"));
 }
 
 #[tokio::test]

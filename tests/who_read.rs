@@ -91,7 +91,7 @@ async fn an_auditor_sees_who_read_a_residents_fields_and_why() {
         let with_purpose = |auth: &str| -> Vec<(String, String)> {
             vec![
                 ("Authorization".into(), auth.to_string()),
-                ("X-Purpose".into(), "household check".into()),
+                ("X-Purpose".into(), "case_handling".into()),
                 ("X-Case-Id".into(), "CASE-7".into()),
             ]
         };
@@ -117,8 +117,8 @@ async fn an_auditor_sees_who_read_a_residents_fields_and_why() {
         .unwrap();
         let key_headers = [
             ("X-Api-Key", plaintext.as_str()),
-            ("X-Purpose", "identity check"),
-            ("X-Case-Id", "GA-12"),
+            ("X-Purpose", "identity_verification"),
+            ("X-Case-Id", "GA-0012"),
         ];
         let (status, body) = ask(&hub, &key_headers, CARD, json!({"id": person})).await;
         assert_eq!(status, 200, "{backend:?}: {body}");
@@ -134,7 +134,7 @@ async fn an_auditor_sees_who_read_a_residents_fields_and_why() {
         let reads = reads_of(&hub, &auditor, &person, 2).await;
         let by = |subject: &str| reads.iter().find(|r| r["subject"] == subject).cloned();
         let admin_read = by("admin-wang").expect("the admin's read is reported");
-        assert_eq!(admin_read["purpose"], "household check");
+        assert_eq!(admin_read["purpose"], "case_handling");
         assert_eq!(admin_read["caseId"], "CASE-7");
         assert_eq!(admin_read["kind"], "READ");
         let fields: Vec<&str> = admin_read["fields"]

@@ -1,18 +1,25 @@
 //! Turns the credentials of a request into a [`Principal`]: API keys of department systems and
 //! service accounts (`X-Api-Key: ghk_…` or `Authorization: Bearer ghk_…`) and staff members' JWT
 //! bearer tokens (`Authorization: Bearer <jwt>`), plus the stated purpose and case reference
-//! (`X-Purpose`, `X-Case-Id`). Without credentials a request acts as the anonymous development
-//! principal until authentication is configured.
+//! (`X-Purpose`, `X-Case-Id`; a header may not change what a token's claim states, and a case
+//! reference must match `auth.case_id_pattern`). Without credentials a request acts as the
+//! anonymous development principal until authentication is configured. [`vet_role`] and
+//! [`vet_principal`] hold a grant to the policy in force, when a key or token is issued and at
+//! every request.
 
 pub mod api_key;
+pub mod issuance;
 pub mod token;
 
+use crate::access::policy::{Policy, Role};
 use crate::access::principal::{Principal, PrincipalKind};
 use crate::config::AuthSettings;
 use crate::domain::grid_code;
 use axum::http::{header, HeaderMap, HeaderValue};
+use regex::Regex;
 use sea_orm::DatabaseConnection;
 use std::fmt;
+use std::sync::Arc;
 
 pub use api_key::{create_key, list_keys, revoke_key, NewKey};
 pub use token::{issue_hs256, Claims, TokenVerifier};
@@ -96,6 +103,84 @@ pub fn validate_grant(
     Ok(())
 }
 
+/// The role a key or token may name: one the policy defines, not a development-only one, and
+/// acting for a department when the role requires one.
+pub fn vet_role(
+    policy: &Policy,
+    role: &str,
+    department: Option<&str>,
+) -> Result<Arc<Role>, String> {
+    let defined = policy.role(role).ok_or_else(|| {
+        let mut known: Vec<_> = policy
+            .roles()
+            .filter(|(_, r)| !r.development_only)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        known.sort_unstable();
+        format!(
+            "the role `{role}` is not defined by the access policy (expected one of {})",
+            known.join(", ")
+        )
+    })?;
+    if defined.development_only {
+        return Err(format!(
+            "the role `{role}` exists only for development without authentication: no API key or token may name it"
+        ));
+    }
+    if defined.requires_department && department.is_none() {
+        return Err(format!(
+            "the role `{role}` acts for a department: the credential must name one"
+        ));
+    }
+    Ok(defined)
+}
+
+/// The role of `principal` as the policy in force defines it, or why the principal may not act:
+/// a credential's role must pass [`vet_role`] (only the anonymous principal, which exists while
+/// no authentication is configured, has a development-only role) and a stated purpose must be
+/// one the policy lists.
+pub fn vet_principal(policy: &Policy, principal: &Principal) -> Result<Arc<Role>, String> {
+    let role = match principal.kind {
+        PrincipalKind::AnonymousDevelopment => policy.role(&principal.role).ok_or_else(|| {
+            format!(
+                "the role `{}` is not defined by the access policy",
+                principal.role
+            )
+        })?,
+        PrincipalKind::ApiKey | PrincipalKind::Token => {
+            vet_role(policy, &principal.role, principal.department.as_deref())?
+        }
+    };
+    if let Some(purpose) = &principal.purpose {
+        vet_purpose(policy, purpose)?;
+    }
+    Ok(role)
+}
+
+/// Refuses a purpose the policy does not list.
+pub fn vet_purpose(policy: &Policy, purpose: &str) -> Result<(), String> {
+    if policy.purposes().iter().any(|p| p == purpose) {
+        return Ok(());
+    }
+    Err(format!(
+        "the purpose {:?} is not one of the access policy's purposes ({})",
+        shorten(purpose),
+        policy.purposes().join(", ")
+    ))
+}
+
+/// Refuses a case reference that `pattern` (from [`whole_match`]) does not match.
+fn vet_case_id(pattern: &Regex, case_id: &str) -> Result<(), String> {
+    if pattern.is_match(case_id) {
+        return Ok(());
+    }
+    Err(format!(
+        "the case reference {:?} does not match the pattern {}",
+        shorten(case_id),
+        pattern.as_str()
+    ))
+}
+
 /// A credential found in the headers of a request.
 #[derive(Debug, PartialEq, Eq)]
 enum Credential<'a> {
@@ -109,6 +194,7 @@ pub struct Authenticator {
     db: DatabaseConnection,
     required: bool,
     tokens: TokenVerifier,
+    case_id: Regex,
 }
 
 impl Authenticator {
@@ -119,6 +205,7 @@ impl Authenticator {
             db,
             required: settings.required,
             tokens: TokenVerifier::new(settings)?,
+            case_id: whole_match(&settings.case_id_pattern)?,
         })
     }
 
@@ -140,13 +227,31 @@ impl Authenticator {
             }
             None => Principal::anonymous(),
         };
-        if let Some(purpose) = text_header(headers, PURPOSE_HEADER)? {
-            principal.purpose = Some(purpose);
-        }
-        if let Some(case_id) = text_header(headers, CASE_ID_HEADER)? {
-            principal.case_id = Some(case_id);
+        stated(&mut principal.purpose, headers, PURPOSE_HEADER)?;
+        stated(&mut principal.case_id, headers, CASE_ID_HEADER)?;
+        if let Some(case_id) = &principal.case_id {
+            vet_case_id(&self.case_id, case_id).map_err(AuthError::rejected)?;
         }
         Ok(principal)
+    }
+
+    /// Whether `principal`'s credential is still in force: a token until its expiry has passed
+    /// (its expiry is read again by the caller), an API key until it is revoked.
+    pub async fn still_valid(&self, principal: &Principal) -> Result<(), AuthError> {
+        match principal.kind {
+            PrincipalKind::ApiKey => self.key_in_force(&principal.subject).await,
+            PrincipalKind::Token | PrincipalKind::AnonymousDevelopment => Ok(()),
+        }
+    }
+
+    async fn key_in_force(&self, name: &str) -> Result<(), AuthError> {
+        match api_key::find_by_name(&self.db, name).await? {
+            Some(row) if row.revoked_at.is_none() => Ok(()),
+            Some(_) => Err(AuthError::rejected(format!("API key {name:?} was revoked"))),
+            None => Err(AuthError::rejected(format!(
+                "API key {name:?} no longer exists"
+            ))),
+        }
     }
 
     async fn api_key_principal(&self, key: &str) -> Result<Principal, AuthError> {
@@ -166,6 +271,7 @@ impl Authenticator {
             grid_scope: row.grid_code,
             purpose: None,
             case_id: None,
+            expires_at: None,
         })
     }
 }
@@ -217,6 +323,33 @@ fn ascii_header<'a>(value: &'a HeaderValue, name: &str) -> Result<&'a str, AuthE
         .map_err(|_| AuthError::rejected(format!("the {name} header is not printable ASCII")))
 }
 
+/// A pattern that must match a whole value.
+fn whole_match(pattern: &str) -> anyhow::Result<Regex> {
+    Regex::new(&format!("^(?:{pattern})$"))
+        .map_err(|error| anyhow::anyhow!("auth.case_id_pattern is not a valid pattern: {error}"))
+}
+
+/// Lays the `name` header over a claim: a header may state what a token does not, or repeat
+/// it, but never change it.
+fn stated(claim: &mut Option<String>, headers: &HeaderMap, name: &str) -> Result<(), AuthError> {
+    let Some(header) = text_header(headers, name)? else {
+        return Ok(());
+    };
+    match claim {
+        Some(claimed) if *claimed != header => Err(AuthError::rejected(format!(
+            "the token states {claimed:?}: the {name} header may not change it"
+        ))),
+        _ => {
+            *claim = Some(header);
+            Ok(())
+        }
+    }
+}
+
+fn shorten(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
 /// A free-text header such as `X-Purpose`: UTF-8, trimmed, `None` when absent or blank.
 fn text_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, AuthError> {
     let Some(value) = headers.get(name) else {
@@ -250,6 +383,7 @@ mod tests {
             jwt_rs256_public_key_file: String::new(),
             jwt_issuer: String::new(),
             jwt_audience: String::new(),
+            ..crate::config::Settings::defaults().auth
         }
     }
 
@@ -262,8 +396,8 @@ mod tests {
         }
     }
 
-    fn staff_token(purpose: Option<&str>) -> String {
-        let claims = Claims {
+    fn claims(purpose: Option<&str>) -> Claims {
+        Claims {
             sub: "li.na".to_string(),
             role: "grid_worker".to_string(),
             department: None,
@@ -271,8 +405,11 @@ mod tests {
             exp: chrono::Utc::now().timestamp() as u64 + 600,
             purpose: purpose.map(str::to_string),
             case_id: Some("claim-case".to_string()),
-        };
-        issue_hs256(SECRET, &claims, None, None).unwrap()
+        }
+    }
+
+    fn staff_token(purpose: Option<&str>) -> String {
+        issue_hs256(SECRET, &claims(purpose), None, None).unwrap()
     }
 
     #[tokio::test]
@@ -340,33 +477,72 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn purpose_and_case_headers_win_over_token_claims() {
+    async fn headers_state_what_a_token_does_not_and_never_change_its_claims() {
         let dir = tempfile::tempdir().unwrap();
         let db = fresh(&dir).await;
         let auth = Authenticator::new(db, &settings(false, SECRET)).unwrap();
-        let bearer = format!("Bearer {}", staff_token(Some("claim purpose")));
+        let bearer = format!("Bearer {}", staff_token(Some("case_handling")));
         let from_claims = auth
             .authenticate(&headers(&[("authorization", &bearer)]))
             .await
             .unwrap();
         assert_eq!(from_claims.kind, PrincipalKind::Token);
-        assert_eq!(from_claims.purpose.as_deref(), Some("claim purpose"));
+        assert_eq!(from_claims.purpose.as_deref(), Some("case_handling"));
         assert_eq!(from_claims.case_id.as_deref(), Some("claim-case"));
-        let overridden = auth
+        let repeated = auth
             .authenticate(&headers(&[
                 ("authorization", &bearer),
-                ("x-purpose", " header purpose "),
-                ("x-case-id", "H-9"),
+                ("x-purpose", " case_handling "),
+                ("x-case-id", "claim-case"),
             ]))
             .await
             .unwrap();
-        assert_eq!(overridden.purpose.as_deref(), Some("header purpose"));
-        assert_eq!(overridden.case_id.as_deref(), Some("H-9"));
+        assert_eq!(repeated, from_claims);
+        for (name, value) in [("x-purpose", "public_security"), ("x-case-id", "OTHER-9")] {
+            let error = auth
+                .authenticate(&headers(&[("authorization", &bearer), (name, value)]))
+                .await
+                .unwrap_err();
+            assert!(error.message().contains("may not change it"), "{error}");
+        }
+        let unclaimed = format!("Bearer {}", staff_token(None));
+        let stated = auth
+            .authenticate(&headers(&[
+                ("authorization", &unclaimed),
+                ("x-purpose", "data_quality"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(stated.purpose.as_deref(), Some("data_quality"));
         let blank_header = auth
             .authenticate(&headers(&[("authorization", &bearer), ("x-purpose", "  ")]))
             .await
             .unwrap();
-        assert_eq!(blank_header.purpose.as_deref(), Some("claim purpose"));
+        assert_eq!(blank_header.purpose.as_deref(), Some("case_handling"));
+    }
+
+    #[tokio::test]
+    async fn case_references_must_match_the_configured_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh(&dir).await;
+        let auth = Authenticator::new(db, &settings(false, SECRET)).unwrap();
+        let claims = Claims {
+            case_id: None,
+            ..claims(None)
+        };
+        let bearer = format!(
+            "Bearer {}",
+            issue_hs256(SECRET, &claims, None, None).unwrap()
+        );
+        for bad in ["x", "H-9", "CASE 2026", "../../etc", "案件-2026-01"] {
+            let error = auth
+                .authenticate(&headers(&[("authorization", &bearer), ("x-case-id", bad)]))
+                .await
+                .unwrap_err();
+            assert!(error.message().contains("does not match"), "{bad}: {error}");
+        }
+        let fine = headers(&[("authorization", &bearer), ("x-case-id", "CASE-2026-0042")]);
+        assert!(auth.authenticate(&fine).await.is_ok());
     }
 
     #[tokio::test]
@@ -476,5 +652,37 @@ mod tests {
         assert!(validate_grant("grid_worker", None, Some("65020"))
             .unwrap_err()
             .contains("invalid grid code"));
+    }
+
+    #[test]
+    fn credentials_name_defined_roles_of_production_with_their_department() {
+        let policy = Policy::built_in();
+        assert!(vet_role(&policy, "department", Some("police")).is_ok());
+        assert!(vet_role(&policy, "grid_worker", None).is_ok());
+        let refusals = [
+            ("anonymous", None, "development"),
+            ("root", None, "not defined"),
+            ("departmnet", Some("police"), "not defined"),
+            ("department", None, "must name one"),
+        ];
+        for (role, department, reason) in refusals {
+            let error = vet_role(&policy, role, department).unwrap_err();
+            assert!(error.contains(reason), "{role}: {error}");
+        }
+        let mut principal = Principal {
+            kind: PrincipalKind::Token,
+            ..Principal::anonymous()
+        };
+        assert!(vet_principal(&policy, &principal)
+            .unwrap_err()
+            .contains("development"));
+        assert!(vet_principal(&policy, &Principal::anonymous()).is_ok());
+        principal.role = "admin".to_string();
+        principal.purpose = Some("x".to_string());
+        assert!(vet_principal(&policy, &principal)
+            .unwrap_err()
+            .contains("not one of"));
+        principal.purpose = Some("welfare_assessment".to_string());
+        assert!(vet_principal(&policy, &principal).is_ok());
     }
 }

@@ -1,7 +1,10 @@
-//! The gate every request passes after authentication: the principal's role must exist, its
-//! rate must be within the role's limit, its grid scope must name a grid; then the request gets
-//! its row scope and the grants its department holds.
+//! The gate every request passes after authentication: the principal's role must exist and be
+//! one a credential may name (not development-only; with a department when the role acts for
+//! one), its stated purpose one of the policy's, its rate within the role's limit, its grid
+//! scope must name a grid; then the request gets its row scope and the grants its department
+//! holds.
 
+use super::credentials;
 use super::grant::{self, Grant};
 use super::lookup::{LookupBudget, LookupLimiters};
 use super::policy::{Policy, Role};
@@ -100,12 +103,8 @@ impl Gate {
 
     /// Lets `principal` in, or says why not.
     pub async fn admit(&self, principal: Principal) -> Result<Admission, Refusal> {
-        let role = self.policy.role(&principal.role).ok_or_else(|| {
-            Refusal::Forbidden(format!(
-                "the role `{}` is not defined by the access policy",
-                principal.role
-            ))
-        })?;
+        let role =
+            credentials::vet_principal(&self.policy, &principal).map_err(Refusal::Forbidden)?;
         self.check_rate(&principal)?;
         let root = match &principal.grid_scope {
             Some(code) => Some(self.grid_id(code).await?),

@@ -151,6 +151,15 @@ pub struct Role {
     /// Abuse limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Exists only while no authentication is configured: no API key or token may name it.
+    #[serde(default)]
+    pub development_only: bool,
+    /// Acts for a department: a principal of this role must name one.
+    #[serde(default)]
+    pub requires_department: bool,
+    /// May read `/metrics` once authentication is configured.
+    #[serde(default)]
+    pub metrics: bool,
 }
 
 impl Role {
@@ -171,13 +180,16 @@ impl Role {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
+    #[serde(default)]
+    purposes: Vec<String>,
     roles: HashMap<String, Role>,
 }
 
-/// The roles, by name.
+/// The roles, by name, and the purposes a request may state.
 #[derive(Debug, Clone)]
 pub struct Policy {
     roles: HashMap<String, Arc<Role>>,
+    purposes: Vec<String>,
 }
 
 impl Policy {
@@ -211,7 +223,10 @@ impl Policy {
             .into_iter()
             .map(|(name, role)| (name, Arc::new(role)))
             .collect();
-        Ok(Policy { roles })
+        Ok(Policy {
+            roles,
+            purposes: file.purposes,
+        })
     }
 
     /// The role called `name`.
@@ -222,6 +237,11 @@ impl Policy {
     /// Every role, by name.
     pub fn roles(&self) -> impl Iterator<Item = (&String, &Arc<Role>)> {
         self.roles.iter()
+    }
+
+    /// The purposes a request may state (`X-Purpose` or a token's `purpose` claim).
+    pub fn purposes(&self) -> &[String] {
+        &self.purposes
     }
 }
 
@@ -268,6 +288,24 @@ mod tests {
             worker.visibility(SensitiveField::KeyPersonTag),
             Visibility::Absent
         );
+    }
+
+    #[test]
+    fn only_the_anonymous_role_is_development_only_and_department_acts_for_one() {
+        let policy = Policy::built_in();
+        let flagged = |flag: fn(&Role) -> bool| {
+            let mut names: Vec<_> = policy
+                .roles()
+                .filter(|(_, role)| flag(role))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(flagged(|r| r.development_only), ["anonymous"]);
+        assert_eq!(flagged(|r| r.requires_department), ["department"]);
+        assert_eq!(flagged(|r| r.metrics), ["admin"]);
+        assert!(policy.purposes().iter().any(|p| p == "case_handling"));
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct Principal {
     pub purpose: Option<String>,
     /// Case reference the request serves (`X-Case-Id`, or the token's `case_id` claim).
     pub case_id: Option<String>,
+    /// When the credential stops being valid, in seconds since the Unix epoch (a token's `exp`);
+    /// `None` when it does not expire by time.
+    pub expires_at: Option<u64>,
 }
 
 /// Role of the anonymous development principal.
@@ -48,6 +51,13 @@ impl Principal {
             grid_scope: None,
             purpose: None,
             case_id: None,
+            expires_at: None,
         }
+    }
+
+    /// Whether the credential's expiry has passed.
+    pub fn expired(&self) -> bool {
+        self.expires_at
+            .is_some_and(|at| at <= jsonwebtoken::get_current_timestamp())
     }
 }

@@ -59,9 +59,9 @@ async fn value_of(
 /// Break-glass.
 #[Object]
 impl BreakGlassMutation {
-    /// Reveals named fields of one element in full, for an emergency, with a stated reason. Only
-    /// roles allowed to may do it; the element must lie in the caller's scope. Every reveal is
-    /// reported to the auditor.
+    /// Reveals named fields of one element in full, for an emergency, with a stated reason and a
+    /// case reference (`X-Case-Id`). Only roles allowed to may do it; the element must lie in the
+    /// caller's scope. Every reveal is reported to the auditor.
     async fn break_glass(
         &self,
         ctx: &Context<'_>,
@@ -73,6 +73,11 @@ impl BreakGlassMutation {
         guard::require(access.role.break_glass, "this role may not break the glass")?;
         if reason.trim().is_empty() || fields.is_empty() {
             return Err(bad_input("break-glass needs the fields and a reason"));
+        }
+        if access.principal.case_id.is_none() {
+            return Err(bad_input(
+                "break-glass needs a case reference: send X-Case-Id (or a token's case_id)",
+            ));
         }
         let (node_type, row) = decode(&id)?;
         let mut revealed = Vec::new();

@@ -5,7 +5,8 @@
 
 (function () {
   const params = new URLSearchParams(window.location.search);
-  const token = params.get('token') || '';
+  const TOKEN_KEY = 'gridhub.screen.token';
+  const token = takeToken();
   const FEED_LIMIT = 50;
   const INITIAL_EVENTS = 20;
   const ACK_TIMEOUT_MS = 10000;
@@ -136,6 +137,33 @@
     $('connection-text').textContent = text;
   }
 
+  // ---- credentials ----
+
+  // The token comes from the page's fragment (#token=…), which browsers never send to a
+  // server, and is kept in this tab's session storage; the fragment is then cleared so that
+  // the address bar, history and bookmarks do not hold it. Without one the page runs without
+  // credentials, as a hub without authentication allows.
+  function takeToken() {
+    const fragment = new URLSearchParams(window.location.hash.slice(1));
+    const given = fragment.get('token');
+    if (given) {
+      window.sessionStorage.setItem(TOKEN_KEY, given);
+      fragment.delete('token');
+      const rest = fragment.toString();
+      const url = window.location.pathname + window.location.search + (rest ? `#${rest}` : '');
+      window.history.replaceState(null, '', url);
+    }
+    return window.sessionStorage.getItem(TOKEN_KEY) || '';
+  }
+
+  // Asks for a token once a request was refused for want of one, then starts over with it.
+  function askForToken() {
+    const given = window.prompt('This hub requires a token for the screen:');
+    if (!given) return;
+    window.sessionStorage.setItem(TOKEN_KEY, given.trim());
+    window.location.reload();
+  }
+
   // ---- HTTP queries ----
 
   function authHeaders() {
@@ -154,6 +182,7 @@
     } catch (_) {
       throw new Error(`HTTP ${response.status}`);
     }
+    if (response.status === 401) askForToken();
     if (body.errors && body.errors.length) throw new Error(describeErrors(body.errors));
     return body.data;
   }

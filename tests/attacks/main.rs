@@ -6,9 +6,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod credentials;
 mod differencing;
 mod lookup_oracles;
 mod payload_leakage;
 mod probe;
+mod websocket_lifetime;
 
 pub use probe::Probe;

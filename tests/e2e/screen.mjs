@@ -3,7 +3,7 @@
 // event shows in the page's feed and its open-events counter has changed.
 //
 // Usage: node tests/e2e/screen.mjs <hub base url> <grid code> [<screen token> [<reporter token>]]
-// The screen token goes into the page's `?token=`; the reporter token (default: the screen
+// The screen token goes into the page's fragment (`#token=`); the reporter token (default: the screen
 // token) authorises `reportEvent`. Exit code 0 when the page showed the change; 1 with a message
 // saying what it did not show.
 
@@ -91,8 +91,8 @@ async function check(page, problems, base, gridCode, tokens) {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
   const query = new URLSearchParams({ grid: gridCode });
-  if (tokens.screen) query.set('token', tokens.screen);
-  await step('open the screen', () => page.goto(`${base}/screen?${query}`));
+  const fragment = tokens.screen ? `#${new URLSearchParams({ token: tokens.screen })}` : '';
+  await step('open the screen', () => page.goto(`${base}/screen?${query}${fragment}`));
   await step('wait for the connection state "connected"', () =>
     page.waitForSelector('#connection[data-state="connected"]', { timeout: STEP_TIMEOUT_MS }));
   await step('wait for the grid title', () =>

@@ -151,6 +151,21 @@ pub async fn find_by_plaintext(
         .ok_or_else(|| AuthError::rejected("unknown API key"))
 }
 
+/// The key called `name`, revoked or not, if it exists.
+pub async fn find_by_name(
+    db: &DatabaseConnection,
+    name: &str,
+) -> Result<Option<api_key::Model>, AuthError> {
+    api_key::Entity::find()
+        .filter(api_key::Column::Name.eq(name))
+        .one(db)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "cannot look up an API key");
+            AuthError::internal("cannot check the API key: the database did not answer")
+        })
+}
+
 /// The keys as a plain-text table: name, prefix, role, department, grid, created, revoked.
 pub fn render_table(keys: &[api_key::Model]) -> String {
     let header = [

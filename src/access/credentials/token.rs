@@ -1,5 +1,6 @@
 //! Staff members' JWT bearer tokens: verification with HS256 (shared secret) and RS256 (PEM public
-//! key), chosen by the token header's `alg`, with the configured issuer and audience; and issuing
+//! key), chosen by the token header's `alg`, with the configured issuer and audience, `exp` and
+//! `nbf` checked and an `iat` in the future refused, each within `auth.leeway_secs`; and issuing
 //! HS256 tokens for the command line and tests.
 
 use super::{validate_grant, AuthError};
@@ -27,10 +28,10 @@ pub struct Claims {
     pub grid: Option<String>,
     /// Expiry, in seconds since the Unix epoch.
     pub exp: u64,
-    /// Stated purpose, unless the request's `X-Purpose` header gives one.
+    /// Stated purpose; a request's `X-Purpose` header may repeat it but not change it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
-    /// Case reference, unless the request's `X-Case-Id` header gives one.
+    /// Case reference; a request's `X-Case-Id` header may repeat it but not change it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_id: Option<String>,
 }
@@ -43,6 +44,7 @@ struct ReceivedClaims {
     department: Option<String>,
     grid: Option<String>,
     exp: Option<u64>,
+    iat: Option<u64>,
     purpose: Option<String>,
     case_id: Option<String>,
 }
@@ -62,11 +64,12 @@ impl ReceivedClaims {
     }
 }
 
-/// Claims with the issuer and audience a token is signed for.
+/// Claims with the issue time, issuer and audience a token is signed for.
 #[derive(Serialize)]
 struct SignedClaims<'a> {
     #[serde(flatten)]
     claims: &'a Claims,
+    iat: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,6 +86,7 @@ pub fn issue_hs256(
     anyhow::ensure!(!secret.is_empty(), "no HS256 secret is configured");
     let signed = SignedClaims {
         claims,
+        iat: jsonwebtoken::get_current_timestamp(),
         iss: issuer,
         aud: audience,
     };
@@ -101,6 +105,7 @@ pub struct TokenVerifier {
     rs256: Option<DecodingKey>,
     issuer: Option<String>,
     audience: Option<String>,
+    leeway: u64,
 }
 
 impl TokenVerifier {
@@ -114,6 +119,7 @@ impl TokenVerifier {
                 .transpose()?,
             issuer: configured(&settings.jwt_issuer).map(str::to_string),
             audience: configured(&settings.jwt_audience).map(str::to_string),
+            leeway: settings.leeway_secs,
         })
     }
 
@@ -142,6 +148,7 @@ impl TokenVerifier {
             grid_scope: claims.grid,
             purpose: claims.purpose,
             case_id: claims.case_id,
+            expires_at: Some(claims.exp),
         })
     }
 
@@ -162,14 +169,29 @@ impl TokenVerifier {
                 "{algorithm:?} tokens are not accepted here: no key is configured"
             ))
         })?;
-        jsonwebtoken::decode::<ReceivedClaims>(token, key, &self.validation(algorithm))
-            .map_err(|error| AuthError::rejected(rejection(error.kind())))?
-            .claims
-            .into_claims()
+        let claims =
+            jsonwebtoken::decode::<ReceivedClaims>(token, key, &self.validation(algorithm))
+                .map_err(|error| AuthError::rejected(rejection(error.kind())))?
+                .claims;
+        self.check_issued_at(claims.iat)?;
+        claims.into_claims()
+    }
+
+    /// Refuses a token whose `iat` lies in the future by more than the leeway.
+    fn check_issued_at(&self, iat: Option<u64>) -> Result<(), AuthError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        match iat {
+            Some(iat) if iat > now.saturating_add(self.leeway) => Err(AuthError::rejected(
+                "token was issued in the future (iat): check the issuer's clock",
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn validation(&self, algorithm: Algorithm) -> Validation {
         let mut validation = Validation::new(algorithm);
+        validation.leeway = self.leeway;
+        validation.validate_nbf = true;
         let mut required = vec!["exp", "sub"];
         if let Some(issuer) = &self.issuer {
             validation.set_issuer(&[issuer]);
@@ -227,7 +249,7 @@ fn shorten(text: &str) -> String {
 fn rejection(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::ExpiredSignature => "token has expired".to_string(),
-        ErrorKind::ImmatureSignature => "token is not valid yet".to_string(),
+        ErrorKind::ImmatureSignature => "token is not valid yet (nbf)".to_string(),
         ErrorKind::InvalidSignature => "token signature is invalid".to_string(),
         ErrorKind::InvalidIssuer => "token issuer is not accepted".to_string(),
         ErrorKind::InvalidAudience => "token audience is not accepted".to_string(),
@@ -255,6 +277,7 @@ mod tests {
             jwt_rs256_public_key_file: String::new(),
             jwt_issuer: String::new(),
             jwt_audience: String::new(),
+            ..crate::config::Settings::defaults().auth
         }
     }
 
@@ -524,5 +547,49 @@ mod tests {
             ..settings()
         });
         assert!(result.is_err());
+    }
+
+    fn signed(claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn not_before_and_issued_at_are_checked_within_the_leeway() {
+        let verifier = verifier(&AuthSettings {
+            leeway_secs: 10,
+            ..settings()
+        });
+        let now = now();
+        let token = |extra: serde_json::Value| {
+            let mut claims = serde_json::json!({"sub": "s", "role": "admin", "exp": now + 600});
+            claims
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            signed(&claims)
+        };
+        let refused = [
+            (serde_json::json!({"nbf": now + 60}), "not valid yet"),
+            (serde_json::json!({"iat": now + 60}), "issued in the future"),
+            (serde_json::json!({"exp": now - 11}), "expired"),
+        ];
+        for (extra, reason) in refused {
+            let error = verifier.verify(&token(extra.clone())).unwrap_err();
+            assert!(error.message().contains(reason), "{extra}: {error}");
+        }
+        for extra in [
+            serde_json::json!({"nbf": now + 5, "iat": now + 5}),
+            serde_json::json!({"nbf": now - 60, "iat": now - 60}),
+            serde_json::json!({"exp": now - 5}),
+        ] {
+            assert!(verifier.verify(&token(extra.clone())).is_ok(), "{extra}");
+        }
+        let principal = verifier.verify(&token(serde_json::json!({}))).unwrap();
+        assert_eq!(principal.expires_at, Some(now + 600));
     }
 }
