@@ -7,5 +7,6 @@
 mod common;
 
 mod probe;
+mod write_scope;
 
 pub use probe::Probe;
