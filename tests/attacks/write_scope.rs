@@ -371,62 +371,53 @@ fn attacks(w: &World) -> Vec<Attack> {
     list
 }
 
-/// The person kinds probed for existence: department, kind, header, a row for an ID number.
-fn probes(
-    w: &World,
-) -> Vec<(
-    &'static str,
-    &'static str,
-    String,
-    Box<dyn Fn(&str) -> String>,
-)> {
-    let own = w.own_leaf.clone();
-    let own2 = own.clone();
-    let own3 = own.clone();
-    let own4 = own.clone();
-    let [c, b, u, r] = w.own_room.clone();
+/// The person kinds probed for existence: department, kind, header, and a row whose `ID` is
+/// replaced by the probed ID number.
+fn probes(w: &World) -> Vec<(&'static str, &'static str, &'static str, String)> {
+    let own = &w.own_leaf;
+    let [c, b, u, r] = &w.own_room;
     vec![
         (
             "police",
             "persons",
-            "id_number,name,grid_code".into(),
-            Box::new(move |n: &str| format!("{n},某人,{own}")),
+            "id_number,name,grid_code",
+            format!("ID,某人,{own}"),
         ),
         (
             "police",
             "grid_police",
-            "officer_id_number,name,grid_code".into(),
-            Box::new(move |n: &str| format!("{n},某人,{own2}")),
+            "officer_id_number,name,grid_code",
+            format!("ID,某人,{own}"),
         ),
         (
             "civil_affairs",
             "welfare",
-            "id_number,name,welfare_type".into(),
-            Box::new(|n: &str| format!("{n},某人,低保")),
+            "id_number,name,welfare_type",
+            "ID,某人,低保".into(),
         ),
         (
             "civil_affairs",
             "community_workers",
-            "id_number,name,grid_code,post".into(),
-            Box::new(move |n: &str| format!("{n},某人,{own3},网格长")),
+            "id_number,name,grid_code,post",
+            format!("ID,某人,{own},网格长"),
         ),
         (
             "property",
             "residents",
-            "compound,building,unit,room,name,role,id_number".into(),
-            Box::new(move |n: &str| format!("{c},{b},{u},{r},某人,租户,{n}")),
+            "compound,building,unit,room,name,role,id_number",
+            format!("{c},{b},{u},{r},某人,租户,ID"),
         ),
         (
             "party",
             "members",
-            "id_number,name,org_code".into(),
-            Box::new(|n: &str| format!("{n},某人,ORG")),
+            "id_number,name,org_code",
+            "ID,某人,ORG".into(),
         ),
         (
             "party",
             "dual_registrations",
-            "id_number,name,unit_org_code,grid_code".into(),
-            Box::new(move |n: &str| format!("{n},某人,ORG,{own4}")),
+            "id_number,name,unit_org_code,grid_code",
+            format!("ID,某人,ORG,{own}"),
         ),
     ]
 }
@@ -695,8 +686,9 @@ async fn run(backend: Backend) {
             before != after,
         );
     }
-    for (department, kind, header, row) in probes(&w) {
+    for (department, kind, header, template) in probes(&w) {
         let token = scoped(&w, department);
+        let row = |number: &str| template.replace("ID", number);
         let csv = format!(
             "{header}\n{}\n{}\n",
             row(&w.outsider.id_number),
