@@ -70,49 +70,50 @@ impl RowScope {
             }
             _ => return Some(nothing()),
         };
-        let within = self.root.map(|root| self.elements_within(root));
+        let within = self.root.map(source_records_within);
         match (department, within) {
             (Some(d), Some(w)) => Some(d.and(w)),
             (d, w) => d.or(w),
         }
     }
+}
 
-    /// Source records whose element lies in the subtree of `root`.
-    fn elements_within(&self, root: i64) -> SimpleExpr {
-        let part = |element: ElementType, ids: SelectStatement| {
-            source_record::Column::ElementType
-                .eq(element)
-                .and(source_record::Column::ElementId.in_subquery(ids))
-        };
-        part(
-            ElementType::Person,
-            ids_within::<person::Entity>(person::Column::Id, person::Column::GridId, root),
-        )
-        .or(part(
-            ElementType::House,
-            ids_within::<house::Entity>(house::Column::Id, house::Column::GridId, root),
-        ))
-        .or(part(
-            ElementType::Place,
-            ids_within::<place::Entity>(place::Column::Id, place::Column::GridId, root),
-        ))
-        .or(part(
-            ElementType::Event,
-            ids_within::<event::Entity>(event::Column::Id, event::Column::GridId, root),
-        ))
-        .or(part(
-            ElementType::Object,
-            ids_within::<object::Entity>(object::Column::Id, object::Column::GridId, root),
-        ))
-        .or(part(
-            ElementType::Organization,
-            ids_within::<organization::Entity>(
-                organization::Column::Id,
-                organization::Column::GridId,
-                root,
-            ),
-        ))
-    }
+/// Source records whose element lies in the subtree of `root` (the bound of a scoped import's
+/// writes as well as of reads).
+pub fn source_records_within(root: i64) -> SimpleExpr {
+    let part = |element: ElementType, ids: SelectStatement| {
+        source_record::Column::ElementType
+            .eq(element)
+            .and(source_record::Column::ElementId.in_subquery(ids))
+    };
+    part(
+        ElementType::Person,
+        ids_within::<person::Entity>(person::Column::Id, person::Column::GridId, root),
+    )
+    .or(part(
+        ElementType::House,
+        ids_within::<house::Entity>(house::Column::Id, house::Column::GridId, root),
+    ))
+    .or(part(
+        ElementType::Place,
+        ids_within::<place::Entity>(place::Column::Id, place::Column::GridId, root),
+    ))
+    .or(part(
+        ElementType::Event,
+        ids_within::<event::Entity>(event::Column::Id, event::Column::GridId, root),
+    ))
+    .or(part(
+        ElementType::Object,
+        ids_within::<object::Entity>(object::Column::Id, object::Column::GridId, root),
+    ))
+    .or(part(
+        ElementType::Organization,
+        ids_within::<organization::Entity>(
+            organization::Column::Id,
+            organization::Column::GridId,
+            root,
+        ),
+    ))
 }
 
 /// Ids of the rows of `E` whose grid lies in the subtree of `root`.

@@ -2,7 +2,9 @@
 //! for certain (a resident without an ID number whose name and birth date fit several persons,
 //! or one person with another phone), and the decisions on them: merge, keep apart, and split
 //! a wrong merge. Only an admin or the property department decides (property sends the records
-//! that need it); every decision is written to the audit log.
+//! that need it); every decision is written to the audit log. A candidate is in a caller's row
+//! scope when both its person and the house its record names are; any other looks exactly like
+//! a missing one, to lists and decisions alike.
 
 use super::error::{bad_input, coded, not_found, Code, OrInternal};
 use super::guard;
@@ -11,14 +13,19 @@ use super::loader::one;
 use super::person::Person;
 use super::source_record::SourceRecord;
 use crate::access::context::Action;
-use crate::access::policy::GrantRights;
+use crate::access::policy::{GrantRights, Kind};
+use crate::access::scope::Scoped;
 use crate::access::Access;
 use crate::db::Database;
-use crate::entity::{identity_candidate, person, source_record};
+use crate::entity::{house, identity_candidate, person, source_record};
 use crate::ingest::candidates::{self, Refusal};
 use async_graphql::{Context, Enum, Object, Result, ID};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Deserialize;
+use std::collections::HashSet;
 
 /// The department whose records need identity decisions.
 const DECIDING_DEPARTMENT: &str = "property";
@@ -137,6 +144,121 @@ fn refused(refusal: Refusal) -> async_graphql::Error {
     }
 }
 
+/// The condition rows of `E` must meet in the caller's row scope.
+fn visible<E: Scoped>(access: &Access) -> Condition {
+    let all = Condition::all();
+    match E::visible_in(&access.scope) {
+        Some(visible) => all.add(visible),
+        None => all,
+    }
+}
+
+/// Of the rows with these ids, those of `E` in the caller's row scope.
+async fn visible_ids<E: Scoped>(
+    db: &DatabaseConnection,
+    access: &Access,
+    id: E::Column,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashSet<i64>> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found = E::find()
+        .select_only()
+        .column(id)
+        .filter(id.is_in(ids))
+        .filter(visible::<E>(access))
+        .into_tuple::<i64>()
+        .all(db)
+        .await
+        .or_internal()?;
+    Ok(found.into_iter().collect())
+}
+
+/// The house a resident record names.
+#[derive(Deserialize)]
+struct NamedHouse {
+    house_id: Option<i64>,
+}
+
+/// The candidates in the caller's row scope: their person visible, and the house their record
+/// names too (a record naming none is outside every grid scope).
+async fn in_scope(
+    db: &DatabaseConnection,
+    access: &Access,
+    candidates: Vec<identity_candidate::Model>,
+) -> Result<Vec<identity_candidate::Model>> {
+    if access.scope.root.is_none() && access.scope.reads(Kind::Person) {
+        return Ok(candidates);
+    }
+    let persons = visible_ids::<person::Entity>(
+        db,
+        access,
+        person::Column::Id,
+        candidates.iter().map(|c| c.person_id),
+    )
+    .await?;
+    let records = source_record::Entity::find()
+        .filter(source_record::Column::Id.is_in(candidates.iter().map(|c| c.source_record_id)))
+        .all(db)
+        .await
+        .or_internal()?;
+    let house_of = |record: &source_record::Model| {
+        serde_json::from_str::<NamedHouse>(&record.fields)
+            .ok()
+            .and_then(|named| named.house_id)
+    };
+    let houses = visible_ids::<house::Entity>(
+        db,
+        access,
+        house::Column::Id,
+        records.iter().filter_map(house_of),
+    )
+    .await?;
+    let placed: HashSet<i64> = records
+        .iter()
+        .filter(|r| house_of(r).is_some_and(|h| houses.contains(&h)))
+        .map(|r| r.id)
+        .collect();
+    Ok(candidates
+        .into_iter()
+        .filter(|c| persons.contains(&c.person_id) && placed.contains(&c.source_record_id))
+        .collect())
+}
+
+/// NOT_FOUND, exactly as for a missing candidate, unless candidate `number` exists and is in
+/// the caller's row scope.
+async fn require_in_scope(db: &DatabaseConnection, access: &Access, number: i64) -> Result<()> {
+    let candidate = identity_candidate::Entity::find_by_id(number)
+        .one(db)
+        .await
+        .or_internal()?;
+    let found = in_scope(db, access, candidate.into_iter().collect()).await?;
+    if found.is_empty() {
+        return Err(refused(candidates::not_found_candidate(number)));
+    }
+    Ok(())
+}
+
+/// NOT_FOUND, exactly as for a missing record, unless source record `number` exists and is in
+/// the caller's row scope.
+async fn require_record_in_scope(
+    db: &DatabaseConnection,
+    access: &Access,
+    number: i64,
+) -> Result<()> {
+    let visible = source_record::Entity::find_by_id(number)
+        .filter(visible::<source_record::Entity>(access))
+        .one(db)
+        .await
+        .or_internal()?;
+    match visible {
+        Some(_) => Ok(()),
+        None => Err(refused(candidates::not_found_record(number))),
+    }
+}
+
 /// Notes a decision on `person_id` for the audit log.
 fn audit(access: &Access, person_id: i64, detail: String) {
     access.note_action(Action {
@@ -155,7 +277,8 @@ pub struct IdentityQuery;
 #[Object]
 impl IdentityQuery {
     /// Identity candidates, oldest first; by default all of them. Only an admin or the property
-    /// department may list them.
+    /// department may list them, and a caller scoped to a grid sees those whose person and
+    /// house are both inside its grid.
     async fn identity_candidates(
         &self,
         ctx: &Context<'_>,
@@ -173,6 +296,7 @@ impl IdentityQuery {
             .all(db)
             .await
             .or_internal()?;
+        let rows = in_scope(db, guard::access(ctx)?, rows).await?;
         Ok(rows.into_iter().map(IdentityCandidate).collect())
     }
 }
@@ -195,6 +319,7 @@ impl IdentityMutation {
         let access = decider(ctx)?;
         let number = candidate_number(&candidate_id)?;
         let db = &ctx.data::<Database>()?.conn;
+        require_in_scope(db, access, number).await?;
         let merged = candidates::merge(db, number, &access.principal.subject)
             .await
             .or_internal()?
@@ -216,6 +341,7 @@ impl IdentityMutation {
         let access = decider(ctx)?;
         let number = candidate_number(&candidate_id)?;
         let db = &ctx.data::<Database>()?.conn;
+        require_in_scope(db, access, number).await?;
         let kept = candidates::keep_apart(db, number, &access.principal.subject)
             .await
             .or_internal()?
@@ -240,6 +366,7 @@ impl IdentityMutation {
         let access = decider(ctx)?;
         let number = decode_as(&source_record_id, NodeType::SourceRecord)?;
         let db = &ctx.data::<Database>()?.conn;
+        require_record_in_scope(db, access, number).await?;
         let (record, person_id) = candidates::split(db, number, &access.principal.subject)
             .await
             .or_internal()?

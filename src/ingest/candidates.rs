@@ -173,8 +173,14 @@ pub async fn split(
     Ok(Ok((unlinked, person_id)))
 }
 
-fn not_found_record(id: i64) -> Refusal {
+/// The refusal for a source record that does not exist.
+pub fn not_found_record(id: i64) -> Refusal {
     Refusal::NotFound(format!("no source record {id}"))
+}
+
+/// The refusal for an identity candidate that does not exist.
+pub fn not_found_candidate(id: i64) -> Refusal {
+    Refusal::NotFound(format!("no identity candidate {id}"))
 }
 
 /// Only a person record linked by a decision (no ID number of its own) can be split.
@@ -200,7 +206,7 @@ async fn open_candidate(
 ) -> anyhow::Result<Result<identity_candidate::Model, Refusal>> {
     let found = identity_candidate::Entity::find_by_id(id).one(txn).await?;
     Ok(match found {
-        None => Err(Refusal::NotFound(format!("no identity candidate {id}"))),
+        None => Err(not_found_candidate(id)),
         Some(c) if c.status != identity_candidate::OPEN => Err(Refusal::Conflict(format!(
             "identity candidate {id} is already decided ({})",
             c.status

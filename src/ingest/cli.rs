@@ -60,6 +60,7 @@ pub async fn import_file(
         started_by: "cli".to_string(),
         source: file,
         large_cache: true,
+        scope: None,
     };
     let bar = progress_bar();
     let summary = pipeline::run(db, request, &bar).await;

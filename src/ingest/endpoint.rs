@@ -1,6 +1,7 @@
 //! `POST /ingest/{department}`: a department system pushes a file's bytes (CSV or NDJSON,
 //! streamed, never held whole) with its API key and gets the import's summary as JSON. Only the
-//! department itself (or a role allowed to import for any department) may push its data.
+//! department itself (or a role allowed to import for any department) may push its data, and a
+//! principal scoped to a grid writes inside that grid's subtree only (see [`super::scope`]).
 
 use super::pipeline::{self, ImportRequest};
 use super::reader::Format;
@@ -77,6 +78,7 @@ pub async fn ingest(
         started_by: admission.principal.subject.clone(),
         source: SyncIoBridge::new(StreamReader::new(stream)),
         large_cache: false,
+        scope: admission.access_for("").scope.root,
     };
     match pipeline::run(&state.db.conn, request, &ProgressBar::hidden()).await {
         Ok(summary) => {

@@ -8,6 +8,7 @@
 use super::lookup;
 use super::outcome::Outcome;
 use super::reader::Row;
+use super::scope::WriteScope;
 use super::sources::{self, Fingerprinted, Record, Seen};
 use crate::domain::identity;
 use crate::entity::house;
@@ -46,6 +47,25 @@ pub struct HousesWriter {
     grids: HashMap<String, i64>,
     /// (parent, key form of the name) → level, for every compound, building, unit and room.
     levels: HashMap<(Option<i64>, String), Level>,
+}
+
+/// The row's record id, else one made of its house key.
+fn source_id(row: &Row, key: &str) -> String {
+    lookup::optional(row, "record_id")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("house:{key}"))
+}
+
+/// The source id a house row's record has, when the row names a room at all.
+pub fn source_id_of(row: &Row) -> Option<String> {
+    let part = |column| lookup::optional(row, column);
+    let key = identity::house_key(
+        part("compound")?,
+        part("building")?,
+        part("unit")?,
+        part("room")?,
+    );
+    Some(source_id(row, &key))
 }
 
 /// The usage a property file names: Chinese or English.
@@ -92,10 +112,16 @@ const KINDS: [HouseKind; 4] = [
 ];
 
 impl HousesWriter {
-    /// A writer for the department with `department_id`; knows every house and grid of the hub.
-    pub async fn new(db: &DatabaseConnection, department_id: i64) -> anyhow::Result<Self> {
+    /// A writer for the department with `department_id`; knows every house and grid of the hub
+    /// inside `scope` (a level outside it is never reused: the row's own levels are created).
+    pub async fn new(
+        db: &DatabaseConnection,
+        department_id: i64,
+        scope: &WriteScope,
+    ) -> anyhow::Result<Self> {
         let houses = house::Entity::find()
             .filter(house::Column::Kind.is_in(KINDS))
+            .filter(scope.condition(house::Column::GridId))
             .all(db)
             .await?;
         let levels = houses
@@ -138,9 +164,7 @@ impl HousesWriter {
         let parts = identity::house_key_parts(compound, building, unit, room);
         let key = parts.join("/");
         let fact = HouseFact {
-            source_id: lookup::optional(row, "record_id")
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("house:{key}")),
+            source_id: source_id(row, &key),
             compound: compound.split_whitespace().collect(),
             parts,
             area_sqm,

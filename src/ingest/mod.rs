@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod police;
 pub mod property;
 pub mod reader;
+pub mod scope;
 pub mod service_requests;
 pub mod sources;
 pub mod volunteer_hours;

@@ -13,6 +13,7 @@ use super::persons::PersonsWriter;
 use super::police::{DevicesWriter, GridPoliceWriter};
 use super::property::ResidentsWriter;
 use super::reader::{Format, Mapping, Row, RowReader};
+use super::scope::WriteScope;
 use super::service_requests::ServiceRequestsWriter;
 use super::volunteer_hours::VolunteerHoursWriter;
 use crate::entity::{department, import, import_rejection};
@@ -51,6 +52,9 @@ pub struct ImportRequest<R> {
     /// Give the importing SQLite connection a large page cache (for a process that imports
     /// over one connection, such as `gridhub import`; a server's pooled connections keep theirs).
     pub large_cache: bool,
+    /// Id of the grid whose subtree bounds every write (the pushing principal's grid scope);
+    /// `None` for the whole hub.
+    pub scope: Option<i64>,
 }
 
 /// A row as read: decoded, or a line that could not be read.
@@ -80,6 +84,7 @@ impl Writer {
         department: &str,
         department_id: i64,
         kind: &str,
+        scope: &WriteScope,
     ) -> anyhow::Result<Writer> {
         match (department, kind) {
             ("police", "persons") => Ok(Writer::Persons(
@@ -92,16 +97,16 @@ impl Writer {
                 DevicesWriter::new(db, department_id).await?,
             )),
             ("property", "residents") => Ok(Writer::Residents(
-                ResidentsWriter::new(db, department_id).await?,
+                ResidentsWriter::new(db, department_id, scope).await?,
             )),
-            ("property", "houses") => {
-                Ok(Writer::Houses(HousesWriter::new(db, department_id).await?))
-            }
+            ("property", "houses") => Ok(Writer::Houses(
+                HousesWriter::new(db, department_id, scope).await?,
+            )),
             ("property", "ebike_sheds") => Ok(Writer::EbikeSheds(
                 EbikeShedsWriter::new(db, department_id).await?,
             )),
             ("property", "service_requests") => Ok(Writer::ServiceRequests(
-                ServiceRequestsWriter::new(db, department_id).await?,
+                ServiceRequestsWriter::new(db, department_id, scope).await?,
             )),
             ("party", "organizations") => Ok(Writer::PartyOrganizations(
                 OrganizationsWriter::new(db, department_id).await?,
@@ -170,7 +175,8 @@ pub async fn run<R: Read + Send + 'static>(
     let (kind, mut batches) =
         read_in_batches(request.source, request.format, mapping, request.kind).await?;
     let department_id = department_id(db, &request.department).await?;
-    let mut writer = Writer::new(db, &request.department, department_id, &kind).await?;
+    let scope = WriteScope::of(db, request.scope).await?;
+    let mut writer = Writer::new(db, &request.department, department_id, &kind, &scope).await?;
     let run = start(
         db,
         &request.department,
@@ -185,17 +191,14 @@ pub async fn run<R: Read + Send + 'static>(
         kind,
         ..Summary::default()
     };
+    let target = Target {
+        scope,
+        department_id,
+        large_cache: request.large_cache,
+    };
     while let Some(batch) = batches.recv().await {
         let rows = batch.len() as u64;
-        write_batch(
-            db,
-            &mut writer,
-            run.id,
-            batch,
-            &mut summary,
-            request.large_cache,
-        )
-        .await?;
+        write_batch(db, &mut writer, &target, run.id, batch, &mut summary).await?;
         progress.inc(rows);
     }
     crate::tally::refresh(db).await?;
@@ -246,17 +249,56 @@ async fn read_in_batches<R: Read + Send + 'static>(
     Ok((kind, batches))
 }
 
+/// Where the batches of one import go: the scope bounding its writes, the department whose
+/// records they are, and the connection setting.
+struct Target {
+    scope: WriteScope,
+    department_id: i64,
+    large_cache: bool,
+}
+
+/// Writes the rows the scope admits through `writer`; returns one outcome per row, in order,
+/// the rows it refuses rejected with its reason.
+async fn write_screened(
+    txn: &DatabaseTransaction,
+    writer: &mut Writer,
+    target: &Target,
+    kind: &str,
+    rows: Vec<Row>,
+) -> anyhow::Result<Vec<Outcome>> {
+    let refusals = target
+        .scope
+        .screen(txn, target.department_id, kind, &rows)
+        .await?;
+    let admitted = rows
+        .into_iter()
+        .zip(&refusals)
+        .filter(|(_, refusal)| refusal.is_none())
+        .map(|(row, _)| row)
+        .collect();
+    let mut written = writer.write(txn, admitted).await?.into_iter();
+    refusals
+        .into_iter()
+        .map(|refusal| match refusal {
+            Some(reason) => Ok(Outcome::Rejected(reason)),
+            None => written
+                .next()
+                .ok_or_else(|| anyhow!("a writer gave fewer outcomes than it was given rows")),
+        })
+        .collect()
+}
+
 /// Writes one batch and its rejected rows in one transaction, and counts the outcomes.
 async fn write_batch(
     db: &DatabaseConnection,
     writer: &mut Writer,
+    target: &Target,
     import_id: i64,
     batch: Vec<ReadRow>,
     summary: &mut Summary,
-    large_cache: bool,
 ) -> anyhow::Result<()> {
     let txn = db.begin().await?;
-    if large_cache && txn.get_database_backend() == DbBackend::Sqlite {
+    if target.large_cache && txn.get_database_backend() == DbBackend::Sqlite {
         txn.execute_unprepared(&format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
             .await?;
     }
@@ -272,7 +314,7 @@ async fn write_batch(
         .iter()
         .map(|r| (r.line, serde_json::Value::Object(r.raw.clone()).to_string()))
         .collect();
-    let outcomes = writer.write(&txn, rows).await?;
+    let outcomes = write_screened(&txn, writer, target, &summary.kind, rows).await?;
     let mut results: Vec<(u64, Outcome, String)> = raws
         .into_iter()
         .zip(outcomes)

@@ -12,6 +12,7 @@
 
 use super::outcome::Outcome;
 use super::reader::Row;
+use super::scope::WriteScope;
 use super::sources::{self, Fingerprinted, Known, Record};
 use crate::domain::id_number::IdNumber;
 use crate::domain::identity::{self, Decision, Evidence};
@@ -41,6 +42,7 @@ struct ResidentFact {
 pub struct ResidentsWriter {
     department_id: i64,
     rooms: HashMap<String, i64>,
+    scope: WriteScope,
 }
 
 /// The role a property file names: Chinese or English.
@@ -54,6 +56,27 @@ fn role_of(value: &str) -> Option<ResidenceRole> {
     }
 }
 
+/// The row's record id, else one made of its house key and normalised name.
+fn source_id(row: &Row, key: &str, name: &str) -> String {
+    row.values
+        .get("record_id")
+        .cloned()
+        .unwrap_or_else(|| format!("resident:{key}:{name}"))
+}
+
+/// The source id a resident row's record has, when the row names a room and a person.
+pub fn source_id_of(row: &Row) -> Option<String> {
+    let value = |name: &str| row.values.get(name).map(String::as_str);
+    let key = identity::house_key(
+        value("compound")?,
+        value("building")?,
+        value("unit")?,
+        value("room")?,
+    );
+    let name = identity::normalize_name(value("name")?);
+    Some(source_id(row, &key, &name))
+}
+
 /// A `YYYY-MM-DD` date (also `YYYY/MM/DD`) of `column`.
 fn date_of(column: &str, value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
@@ -61,9 +84,12 @@ fn date_of(column: &str, value: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("{column}: `{value}` is not a date (YYYY-MM-DD)"))
 }
 
-/// The house keys of every room of the hub: compound, building, unit and room names found by
-/// walking each room's parents.
-pub async fn room_keys(db: &DatabaseConnection) -> anyhow::Result<HashMap<String, i64>> {
+/// The house keys of every room of the hub inside `scope`: compound, building, unit and room
+/// names found by walking each room's parents.
+pub async fn room_keys(
+    db: &DatabaseConnection,
+    scope: &WriteScope,
+) -> anyhow::Result<HashMap<String, i64>> {
     let houses = house::Entity::find()
         .filter(house::Column::Kind.is_in([
             HouseKind::Compound,
@@ -77,7 +103,7 @@ pub async fn room_keys(db: &DatabaseConnection) -> anyhow::Result<HashMap<String
     let parent = |h: &house::Model| h.parent_id.and_then(|id| by_id.get(&id).copied());
     Ok(houses
         .iter()
-        .filter(|h| h.kind == HouseKind::Room)
+        .filter(|h| h.kind == HouseKind::Room && scope.holds(h.grid_id))
         .filter_map(|room| {
             let unit = parent(room)?;
             let building = parent(unit)?;
@@ -89,11 +115,17 @@ pub async fn room_keys(db: &DatabaseConnection) -> anyhow::Result<HashMap<String
 }
 
 impl ResidentsWriter {
-    /// A writer for the department with `department_id`; knows every room of the hub.
-    pub async fn new(db: &DatabaseConnection, department_id: i64) -> anyhow::Result<Self> {
+    /// A writer for the department with `department_id`; knows every room of the hub inside
+    /// `scope`, and matches persons inside it only.
+    pub async fn new(
+        db: &DatabaseConnection,
+        department_id: i64,
+        scope: &WriteScope,
+    ) -> anyhow::Result<Self> {
         Ok(ResidentsWriter {
             department_id,
-            rooms: room_keys(db).await?,
+            rooms: room_keys(db, scope).await?,
+            scope: scope.clone(),
         })
     }
 
@@ -116,9 +148,7 @@ impl ResidentsWriter {
         let role = role_of(raw_role)
             .ok_or_else(|| format!("role: `{raw_role}` is not 业主, 租户, 住户 or 户主"))?;
         let fact = ResidentFact {
-            source_id: value("record_id")
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("resident:{key}:{name}")),
+            source_id: source_id(row, &key, &name),
             room_id,
             name,
             birth_date: value("birth_date")
@@ -157,7 +187,7 @@ impl ResidentsWriter {
             parsed.iter().flatten().map(|f| f.source_id.as_str()),
         )
         .await?;
-        let mut persons = Persons::load(txn, &facts).await?;
+        let mut persons = Persons::load(txn, &facts, &self.scope).await?;
         let residences = existing_residences(txn, facts.iter().map(|f| f.room_id)).await?;
         let mut plan = Plan {
             residences,
@@ -208,8 +238,13 @@ struct Persons {
 }
 
 impl Persons {
-    /// Loads them in two statements: `id_number IN (…)` and `name IN (…)`.
-    async fn load(txn: &DatabaseTransaction, facts: &[&ResidentFact]) -> anyhow::Result<Persons> {
+    /// Loads those inside `scope` in two statements: `id_number IN (…)` and `name IN (…)`.
+    async fn load(
+        txn: &DatabaseTransaction,
+        facts: &[&ResidentFact],
+        scope: &WriteScope,
+    ) -> anyhow::Result<Persons> {
+        let inside = || scope.condition(person::Column::GridId);
         let numbers: Vec<&str> = facts
             .iter()
             .filter_map(|f| f.id_number.as_ref().map(IdNumber::as_str))
@@ -223,6 +258,7 @@ impl Persons {
         if !numbers.is_empty() {
             persons.by_number = person::Entity::find()
                 .filter(person::Column::IdNumber.is_in(numbers))
+                .filter(inside())
                 .all(txn)
                 .await?
                 .into_iter()
@@ -232,6 +268,7 @@ impl Persons {
         if !names.is_empty() {
             let found = person::Entity::find()
                 .filter(person::Column::Name.is_in(names))
+                .filter(inside())
                 .all(txn)
                 .await?;
             for p in found {

@@ -10,6 +10,7 @@ use super::lookup;
 use super::outcome::Outcome;
 use super::property::room_keys;
 use super::reader::Row;
+use super::scope::WriteScope;
 use super::sources::{self, Fingerprinted, Record, Seen};
 use crate::domain::identity;
 use crate::entity::event;
@@ -74,12 +75,17 @@ fn time_of(raw: &str) -> Option<DateTime<Utc>> {
 }
 
 impl ServiceRequestsWriter {
-    /// A writer for the department with `department_id`; knows every grid and room of the hub.
-    pub async fn new(db: &DatabaseConnection, department_id: i64) -> anyhow::Result<Self> {
+    /// A writer for the department with `department_id`; knows every grid of the hub and every
+    /// room inside `scope`.
+    pub async fn new(
+        db: &DatabaseConnection,
+        department_id: i64,
+        scope: &WriteScope,
+    ) -> anyhow::Result<Self> {
         Ok(ServiceRequestsWriter {
             department_id,
             grids: lookup::grids(db).await?,
-            rooms: room_keys(db).await?,
+            rooms: room_keys(db, scope).await?,
         })
     }
 

@@ -12,5 +12,6 @@ mod lookup_oracles;
 mod payload_leakage;
 mod probe;
 mod websocket_lifetime;
+mod write_scope;
 
 pub use probe::Probe;
