@@ -2,6 +2,7 @@
 //! rate must be within the role's limit, its grid scope must name a grid; then the request gets
 //! its row scope and the grants its department holds.
 
+use super::audit::AuditHealth;
 use super::grant::{self, Grant};
 use super::policy::{Policy, Role};
 use super::scope::RowScope;
@@ -36,6 +37,7 @@ pub struct Admission {
     pub role: Arc<Role>,
     scope: RowScope,
     grants: Vec<Grant>,
+    audit: AuditHealth,
 }
 
 impl Admission {
@@ -48,6 +50,7 @@ impl Admission {
             &self.grants,
             operation_hash(query),
         )
+        .audited_by(self.audit.clone())
     }
 }
 
@@ -63,6 +66,7 @@ pub struct Gate {
     policy: Policy,
     limiters: HashMap<String, DefaultKeyedRateLimiter<String>>,
     grid_ids: RwLock<HashMap<String, i64>>,
+    audit: AuditHealth,
 }
 
 impl Gate {
@@ -83,7 +87,15 @@ impl Gate {
             policy,
             limiters,
             grid_ids: RwLock::new(HashMap::new()),
+            audit: AuditHealth::default(),
         }
+    }
+
+    /// This gate, giving its requests fields in full only while `health` says the audit log is
+    /// written.
+    pub fn audited_by(mut self, health: AuditHealth) -> Gate {
+        self.audit = health;
+        self
     }
 
     /// The policy applied.
@@ -118,6 +130,7 @@ impl Gate {
             role,
             scope,
             grants,
+            audit: self.audit.clone(),
         })
     }
 

@@ -1,8 +1,8 @@
 //! The access layer as resolvers use it: the request's [`Access`], sensitive values shown
 //! through it (noting full reads for the audit log), and checks that answer FORBIDDEN.
 
-use super::error::forbidden;
-use crate::access::context::{ElementRef, Resolution};
+use super::error::{coded, forbidden, Code};
+use crate::access::context::{ElementRef, Resolution, AUDIT_UNAVAILABLE};
 use crate::access::field_policy::SensitiveField;
 use crate::access::policy::Kind;
 use crate::access::Access;
@@ -15,7 +15,8 @@ pub fn access<'a>(ctx: &'a Context<'_>) -> Result<&'a Access> {
 }
 
 /// `value` of `field` of `element` as the request may see it: in full (noted for the audit
-/// log), masked, or not at all; FORBIDDEN when a full read lacks a purpose or case reference.
+/// log), masked, or not at all; FORBIDDEN when a full read lacks a purpose or case reference,
+/// INTERNAL while the audit log cannot be written (refusals are noted too).
 pub fn show(
     ctx: &Context<'_>,
     field: SensitiveField,
@@ -30,7 +31,7 @@ pub fn show(
         }
         Resolution::Masked => Ok(field.mask(value)),
         Resolution::Absent => Ok(None),
-        Resolution::Denied(why) => Err(forbidden(why.clone())),
+        refused => Err(refusal(access, field, element, refused)),
     }
 }
 
@@ -44,8 +45,23 @@ pub fn in_full(ctx: &Context<'_>, field: SensitiveField, element: ElementRef) ->
             Ok(true)
         }
         Resolution::Masked | Resolution::Absent => Ok(false),
-        Resolution::Denied(why) => Err(forbidden(why.clone())),
+        refused => Err(refusal(access, field, element, refused)),
     }
+}
+
+/// The error of a refused full read of `field` of `element`, noted for the audit log.
+fn refusal(
+    access: &Access,
+    field: SensitiveField,
+    element: ElementRef,
+    resolution: &Resolution,
+) -> async_graphql::Error {
+    let error = match resolution {
+        Resolution::Denied(why) => forbidden(why.clone()),
+        _ => coded(Code::Internal, AUDIT_UNAVAILABLE),
+    };
+    access.note_refusal(field, element, &error.message);
+    error
 }
 
 /// FORBIDDEN unless the role may read rows of `kind`.

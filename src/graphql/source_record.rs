@@ -1,6 +1,7 @@
 //! Source records: provenance as data. Each record a department sent is kept as it arrived
 //! (department, source id, received at, raw payload), and every element lists its records.
 
+use super::audit::element_name;
 use super::department::Department;
 use super::guard::show;
 use super::id::{encode, NodeType};
@@ -88,9 +89,14 @@ impl SourceRecord {
     }
 
     /// The record as received (JSON). ID numbers and phone numbers in it are masked unless the
-    /// caller may see source payloads in full (its own department's records, or an admin).
+    /// caller may see source payloads in full (its own department's records, or an admin). A
+    /// full read is audited as a read of the element the record describes (the person, for a
+    /// person's record), so that it shows in that person's data access report.
     async fn payload(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
-        let element = ("source_record", self.0.id);
+        let element = (
+            element_name(node_type_of(self.0.element_type)),
+            self.0.element_id,
+        );
         let shown = show(ctx, SensitiveField::SourcePayload, element, &self.0.payload)?;
         Ok(shown.map(|text| {
             Json(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
