@@ -635,3 +635,63 @@ async fn auditors_page_the_log_and_see_who_read_a_household() {
         assert_eq!(sequences, vec![&json!(2), &json!(1)], "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn a_failing_audit_store_refuses_full_reads_until_it_recovers() {
+    for backend in common::backends() {
+        let hub = common::Hub::start_with(backend, 30, common::tokens::secured).await;
+        let admin = format!(
+            "Bearer {}",
+            common::tokens::token("admin-wang", "admin", None, None)
+        );
+        let headers = [
+            ("Authorization", admin.as_str()),
+            ("X-Purpose", "home visit"),
+            ("X-Case-Id", "CASE-12"),
+        ];
+        let card = "{ persons(first: 3, filter: {}) { nodes { idNumber } } }";
+        let served = |body: &Value| {
+            body.get("errors").is_none()
+                && body["data"]["persons"]["nodes"][0]["idNumber"].is_string()
+        };
+        audit::until(&hub, &headers, card, served).await;
+        audit::break_store(&hub.db.conn).await;
+        let refused = audit::until(&hub, &headers, card, |body| body.get("errors").is_some()).await;
+        assert_eq!(
+            common::first_error_code(&refused).as_deref(),
+            Some("INTERNAL"),
+            "{backend:?}: {refused}"
+        );
+        let message = refused["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("AUDIT_UNAVAILABLE"),
+            "{backend:?}: {message}"
+        );
+        assert!(
+            refused["data"]["persons"]["nodes"][0]["idNumber"].is_null(),
+            "{backend:?}: a full read was served unaudited: {refused}"
+        );
+        let (_, metrics) = hub.get("/metrics").await;
+        assert!(
+            metrics.contains("gridhub_audit_write_failures_total"),
+            "{backend:?}: no metric of failed audit writes"
+        );
+        audit::mend_store(&hub.db.conn).await;
+        audit::until(&hub, &headers, card, served).await;
+        let mut kept = false;
+        for _ in 0..50 {
+            let entries = audit::entries(&hub.db.conn).await;
+            kept = entries
+                .iter()
+                .any(|e| e.kind == "refused" && e.detail.contains("AUDIT_UNAVAILABLE"));
+            if kept {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            kept,
+            "{backend:?}: the refusals during the outage were lost"
+        );
+    }
+}

@@ -158,3 +158,39 @@ pub fn verify(url: &str, checkpoints: &str, key: Option<&str>, extra: &[&str]) -
     );
     (output.status.success(), text)
 }
+
+/// Makes every write of the audit log fail, as a full disk or a broken table would.
+pub async fn break_store(conn: &DatabaseConnection) {
+    conn.execute_unprepared("ALTER TABLE audit_entries RENAME TO audit_entries_away")
+        .await
+        .expect("break the audit store");
+}
+
+/// Undoes [`break_store`].
+pub async fn mend_store(conn: &DatabaseConnection) {
+    conn.execute_unprepared("ALTER TABLE audit_entries_away RENAME TO audit_entries")
+        .await
+        .expect("mend the audit store");
+}
+
+/// A full read by `headers` of `query`, retried for up to ten seconds until `done` says its
+/// answer is the one awaited; that answer.
+pub async fn until(
+    hub: &super::Hub,
+    headers: &[(&str, &str)],
+    query: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut body = serde_json::Value::Null;
+    for _ in 0..100 {
+        body = hub
+            .query_as(headers, serde_json::json!({"query": query}))
+            .await
+            .2;
+        if done(&body) {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("never answered as awaited: {body}");
+}
