@@ -105,6 +105,12 @@ impl Access {
         self
     }
 
+    /// Whether the audit log is being written, so that what this request reveals or does is
+    /// recorded.
+    pub fn audited(&self) -> bool {
+        self.audit.is_healthy()
+    }
+
     /// How `field` is shown to this request.
     pub fn resolution(&self, field: SensitiveField) -> &Resolution {
         let index = SensitiveField::ALL

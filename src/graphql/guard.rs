@@ -64,6 +64,16 @@ fn refusal(
     error
 }
 
+/// INTERNAL naming `AUDIT_UNAVAILABLE` while the audit log cannot be written: for what reveals
+/// sensitive values outside the field resolutions (break-glass).
+pub fn require_audited(ctx: &Context<'_>) -> Result<()> {
+    if access(ctx)?.audited() {
+        Ok(())
+    } else {
+        Err(coded(Code::Internal, AUDIT_UNAVAILABLE))
+    }
+}
+
 /// FORBIDDEN unless the role may read rows of `kind`.
 pub fn require_reads(ctx: &Context<'_>, kind: Kind) -> Result<()> {
     let access = access(ctx)?;

@@ -261,6 +261,16 @@ async fn every_full_read_is_in_the_residents_report_and_none_is_served_unaudited
             );
         }
 
+        let worker = bearer("glass-breaker", "grid_worker", None, Some(&ids.2));
+        let reveal = json!({
+            "query": "mutation($id: ID!) { breakGlass(id: $id, fields: [\"person.idNumber\"], reason: \"fire on the stairs\") { value } }",
+            "variables": {"id": ids.0},
+        });
+        let body = hub.query_as(&stated(&worker), reveal.clone()).await.2;
+        assert!(
+            shows_in_full(&body["data"]),
+            "{backend:?}: break-glass reveals while the log is written: {body}"
+        );
         audit::break_store(&hub.db.conn).await;
         let admin = bearer("trigger", "admin", None, None);
         audit::until(
@@ -280,6 +290,11 @@ async fn every_full_read_is_in_the_residents_report_and_none_is_served_unaudited
                 shows_in_full(&body["data"]),
             );
         }
+        let body = hub.query_as(&stated(&worker), reveal).await.2;
+        probe.attempt(
+            format!("{backend:?}: break-glass reveal while the audit store fails"),
+            shows_in_full(&body["data"]),
+        );
         audit::mend_store(&hub.db.conn).await;
     }
     probe.finish();
