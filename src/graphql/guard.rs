@@ -58,7 +58,7 @@ fn refusal(
 ) -> async_graphql::Error {
     let error = match resolution {
         Resolution::Denied(why) => forbidden(why.clone()),
-        _ => coded(Code::Internal, AUDIT_UNAVAILABLE),
+        _ => unaudited(),
     };
     access.note_refusal(field, element, &error.message);
     error
@@ -70,8 +70,13 @@ pub fn require_audited(ctx: &Context<'_>) -> Result<()> {
     if access(ctx)?.audited() {
         Ok(())
     } else {
-        Err(coded(Code::Internal, AUDIT_UNAVAILABLE))
+        Err(unaudited())
     }
+}
+
+/// The error of a full read or reveal while the audit log cannot be written.
+fn unaudited() -> async_graphql::Error {
+    coded(Code::Internal, AUDIT_UNAVAILABLE)
 }
 
 /// FORBIDDEN unless the role may read rows of `kind`.
