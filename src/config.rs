@@ -139,6 +139,39 @@ pub struct AuditSettings {
     pub batch_size: usize,
     /// How long the writer gathers entries before it writes, in milliseconds.
     pub flush_interval_millis: u64,
+    /// Append-only file of signed checkpoints of the chain's head, the anchor outside the
+    /// database that `audit verify` holds the log to (empty: next to a SQLite database file,
+    /// `gridhub-audit-<database>.checkpoints` in the working directory for PostgreSQL).
+    pub checkpoint_file: String,
+    /// Least seconds between two checkpoints; one is also taken at every flush and shutdown
+    /// (0: after every write).
+    pub checkpoint_interval_secs: u64,
+}
+
+impl AuditSettings {
+    /// These settings with the checkpoint file of the database at `database_url` filled in when
+    /// none is set; it stays empty for an in-memory database, which has nothing to anchor.
+    pub fn for_database(&self, database_url: &str) -> AuditSettings {
+        let mut settings = self.clone();
+        if settings.checkpoint_file.is_empty() {
+            settings.checkpoint_file = default_checkpoint_file(database_url).unwrap_or_default();
+        }
+        settings
+    }
+}
+
+/// `<file>.audit-checkpoints` for a SQLite database file, `gridhub-audit-<name>.checkpoints` for
+/// a server database called `name`; `None` for an in-memory database.
+fn default_checkpoint_file(database_url: &str) -> Option<String> {
+    let without_query = database_url.split('?').next().unwrap_or_default();
+    if let Some(path) = without_query.strip_prefix("sqlite:") {
+        let path = path.trim_start_matches("//");
+        let in_memory =
+            path.is_empty() || path == ":memory:" || database_url.contains("mode=memory");
+        return (!in_memory).then(|| format!("{path}.audit-checkpoints"));
+    }
+    let name = without_query.rsplit('/').next().filter(|n| !n.is_empty())?;
+    Some(format!("gridhub-audit-{name}.checkpoints"))
 }
 
 /// The event loop: deadlines and the deadline sweeper.
@@ -205,6 +238,8 @@ production = false
 key = ""
 batch_size = 500
 flush_interval_millis = 50
+checkpoint_file = ""
+checkpoint_interval_secs = 60
 
 [events]
 sweep_interval_secs = 30
@@ -257,6 +292,28 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checkpoints_default_to_a_file_beside_the_database() {
+        let audit = Settings::defaults().audit;
+        let file = |url: &str| audit.for_database(url).checkpoint_file;
+        assert_eq!(
+            file("sqlite:///var/hub.db?mode=rwc"),
+            "/var/hub.db.audit-checkpoints"
+        );
+        assert_eq!(file("sqlite:hub.db"), "hub.db.audit-checkpoints");
+        assert_eq!(file("sqlite::memory:"), "");
+        assert_eq!(
+            file("postgres://u@db:5432/district"),
+            "gridhub-audit-district.checkpoints"
+        );
+        let mut set = audit.clone();
+        set.checkpoint_file = "/audit/anchor".into();
+        assert_eq!(
+            set.for_database("sqlite:hub.db").checkpoint_file,
+            "/audit/anchor"
+        );
+    }
 
     #[test]
     fn file_overrides_defaults() {

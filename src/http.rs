@@ -75,11 +75,15 @@ impl AppState {
         let policy = Policy::load(&settings.access.policy_file)?;
         let feed = ChangeFeed::start(&db).await?;
         let schemas = Schemas::build(db.clone(), feed.clone(), settings, &policy);
+        let audit = AuditLog::start(
+            db.conn.clone(),
+            &settings.audit.for_database(&settings.database.url),
+        );
         Ok(AppState {
             authenticator: Authenticator::new(db.conn.clone(), &settings.auth)?,
             schemas: Arc::new(schemas),
-            gate: Arc::new(Gate::new(db.conn.clone(), policy)),
-            audit: AuditLog::start(db.conn.clone(), &settings.audit),
+            gate: Arc::new(Gate::new(db.conn.clone(), policy).audited_by(audit.health())),
+            audit,
             db,
             feed,
             metrics: metrics::handle(),
@@ -161,8 +165,8 @@ fn with_request_data(
     (request, accesses)
 }
 
-/// Writes what the requests of a call read in full and did to the audit log (off the request
-/// path: the log's writer batches them).
+/// Writes what the requests of a call read in full, were refused in full and did to the audit
+/// log (off the request path: the log's writer batches them).
 fn record(audit: &AuditLog, admission: &Admission, accesses: &[Arc<Access>]) {
     for access in accesses {
         let entry = |kind| AuditEntry {
@@ -174,6 +178,14 @@ fn record(audit: &AuditLog, admission: &Admission, accesses: &[Arc<Access>]) {
                 element: Some((element_type.to_string(), id)),
                 fields: fields.into_iter().map(str::to_string).collect(),
                 ..entry(AuditKind::Read)
+            });
+        }
+        for ((element_type, id), fields, reasons) in access.take_refusals() {
+            audit.record(AuditEntry {
+                element: Some((element_type.to_string(), id)),
+                fields: fields.into_iter().map(str::to_string).collect(),
+                detail: reasons.join("; "),
+                ..entry(AuditKind::Refused)
             });
         }
         for action in access.take_actions() {

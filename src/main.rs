@@ -7,6 +7,7 @@ use gridhub::access::audit;
 use gridhub::access::credentials::{self, api_key, issuance, Claims, NewKey};
 use gridhub::access::policy::Policy;
 use gridhub::config::Settings;
+use gridhub::domain::audit_chain::DEVELOPMENT_KEY;
 use gridhub::event_loop::Loop;
 use gridhub::http::{router, serve as serve_http, shutdown_signal, AppState};
 use gridhub::seed::{self, SeedOptions};
@@ -113,11 +114,20 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the audit log's hash chain; fails naming the first edited, inserted or deleted entry.
+    /// Check the audit log's hash chain against its signed head and the checkpoint file; fails
+    /// naming the first edited, inserted or deleted entry, or what a wiped, cut or rolled-back log
+    /// is missing. A log sealed with the public development key is never vouched for.
     Verify {
         /// Database URL (overrides `database.url`).
         #[arg(long)]
         database: Option<String>,
+        /// Checkpoint file (overrides `audit.checkpoint_file`).
+        #[arg(long)]
+        checkpoints: Option<String>,
+        /// Check a log sealed with the development key (no `audit.key`) for its shape only,
+        /// succeeding although anyone could have resealed it.
+        #[arg(long)]
+        development_key: bool,
     },
 }
 
@@ -412,11 +422,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             issue_token(&settings, command).await
         }
         Command::Audit {
-            command: AuditCommand::Verify { database },
+            command:
+                AuditCommand::Verify {
+                    database,
+                    checkpoints,
+                    development_key,
+                },
         } => {
             settings.database.url = database.unwrap_or(settings.database.url);
+            settings.audit.checkpoint_file = checkpoints.unwrap_or(settings.audit.checkpoint_file);
             init_tracing(&settings);
-            verify_audit(settings).await
+            verify_audit(settings, development_key).await
         }
         Command::Import {
             department,
@@ -462,14 +478,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
+async fn verify_audit(settings: Settings, development_key: bool) -> anyhow::Result<()> {
     let database = db::connect(&settings.database)
         .await
         .with_context(|| format!("cannot open the database at {}", settings.database.url))?;
     let key = audit::key_of(&settings.audit);
-    match audit::verify(&database.conn, &key).await? {
-        audit::Verification::Intact { entries } => {
-            println!("audit chain intact: {entries} entries");
+    let audit_settings = settings.audit.for_database(&settings.database.url);
+    let checkpoints = Some(audit_settings.checkpoint_file.as_str())
+        .filter(|path| !path.is_empty())
+        .map(std::path::Path::new);
+    if checkpoints.is_none() {
+        eprintln!("warning: no checkpoint file for an in-memory database: a wiped or cut log cannot be detected");
+    }
+    match audit::verify(&database.conn, &key, checkpoints).await? {
+        audit::Verification::Intact { entries, .. }
+            if key == DEVELOPMENT_KEY && !development_key && entries > 0 =>
+        {
+            anyhow::bail!(
+                "audit chain not trustworthy: its {entries} entries are sealed with the public development key (audit.key is not set), so an edited entry can be resealed undetected; set audit.key (or pass --development-key to check its shape only)"
+            )
+        }
+        audit::Verification::Intact {
+            entries,
+            checkpoints,
+        } => {
+            println!("audit chain intact: {entries} entries, held to {checkpoints} checkpoints");
             Ok(())
         }
         audit::Verification::Broken { entry_id, reason } => {

@@ -1,5 +1,5 @@
 //! Prometheus metrics served at `/metrics`: GraphQL requests, errors and latency by operation
-//! name; SQL statements and their latency; connection-pool usage.
+//! name; SQL statements and their latency; connection-pool usage; the audit log's health.
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -68,6 +68,22 @@ pub fn sql_statement(seconds: f64, failed: bool) {
 pub fn pool_usage(size: u32, idle: usize) {
     gauge!("gridhub_db_pool_connections").set(f64::from(size));
     gauge!("gridhub_db_pool_idle_connections").set(idle as f64);
+}
+
+/// Records whether the audit log is being written (1) or full reads are refused because it
+/// cannot be (0).
+pub fn audit_healthy(healthy: bool) {
+    gauge!("gridhub_audit_healthy").set(if healthy { 1.0 } else { 0.0 });
+}
+
+/// Records one failed attempt to write audit entries.
+pub fn audit_write_failed() {
+    counter!("gridhub_audit_write_failures_total").increment(1);
+}
+
+/// Records one failed attempt to append an audit checkpoint.
+pub fn audit_checkpoint_failed() {
+    counter!("gridhub_audit_checkpoint_failures_total").increment(1);
 }
 
 #[cfg(test)]

@@ -6,22 +6,20 @@
 mod common;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
-use common::Backend;
+use common::{audit, Backend};
 use gridhub::access::audit::{
     household_person_ids, verify, AuditEntry, AuditKind, AuditLog, Verification,
 };
 use gridhub::access::Principal;
 use gridhub::config::{AuditSettings, DatabaseSettings, Settings};
 use gridhub::db;
-use gridhub::domain::audit_chain::{self, Link};
+use gridhub::domain::audit_chain::{self, Checkpoint, DEVELOPMENT_KEY};
 use gridhub::entity::{audit_entry, residence};
 use gridhub::graphql::audit::{AuditQuery, AuditReader};
 use gridhub::graphql::id::{encode, NodeType};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryOrder,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait};
 use serde_json::{json, Value};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 const KEY: &str = "audit test key";
@@ -31,8 +29,53 @@ const ENTRIES: i64 = 30;
 struct TestDb {
     url: String,
     conn: DatabaseConnection,
-    _dir: Option<tempfile::TempDir>,
+    dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// The checkpoint file of the database's audit log.
+    fn checkpoints(&self) -> String {
+        self.dir
+            .path()
+            .join("audit.checkpoints")
+            .display()
+            .to_string()
+    }
+
+    /// Audit settings writing checkpoints to [`TestDb::checkpoints`] after every write.
+    fn settings(&self, batch_size: usize, flush_interval_millis: u64) -> AuditSettings {
+        AuditSettings {
+            key: KEY.to_string(),
+            batch_size,
+            flush_interval_millis,
+            checkpoint_file: self.checkpoints(),
+            checkpoint_interval_secs: 0,
+        }
+    }
+
+    /// `verify` on this database with its checkpoints.
+    async fn verdict(&self) -> Verification {
+        let checkpoints = self.checkpoints();
+        verify(&self.conn, KEY.as_bytes(), Some(Path::new(&checkpoints)))
+            .await
+            .unwrap()
+    }
+
+    /// `gridhub audit verify` on this database with the test key.
+    fn verify_with_binary(&self) -> (bool, String) {
+        audit::verify(&self.url, &self.checkpoints(), Some(KEY), &[])
+    }
+
+    fn assert_broken_at(&self, entry_id: i64, backend: Backend) {
+        let (ok, output) = self.verify_with_binary();
+        assert!(
+            !ok,
+            "{backend:?}: verify accepted a tampered chain: {output}"
+        );
+        let expected = format!("audit chain broken at entry {entry_id}:");
+        assert!(output.contains(&expected), "{backend:?}: {output}");
+    }
 }
 
 impl Drop for TestDb {
@@ -78,14 +121,14 @@ async fn fresh_db(backend: Backend) -> TestDb {
 }
 
 async fn empty_db(backend: Backend) -> TestDb {
-    let (url, dir, postgres) = match backend {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (url, postgres) = match backend {
         Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temporary directory");
             let url = format!(
                 "sqlite://{}?mode=rwc",
                 dir.path().join("audit.db").display()
             );
-            (url, Some(dir), None)
+            (url, None)
         }
         Backend::Postgres => {
             let admin_url = std::env::var("GRIDHUB_TEST_DATABASE_URL").unwrap();
@@ -100,23 +143,15 @@ async fn empty_db(backend: Backend) -> TestDb {
                 .await
                 .expect("create test database");
             let (base, _) = admin_url.rsplit_once('/').unwrap();
-            (format!("{base}/{name}"), None, Some((admin_url, name)))
+            (format!("{base}/{name}"), Some((admin_url, name)))
         }
     };
     let conn = connect(&url).await;
     TestDb {
         url,
         conn,
-        _dir: dir,
+        dir,
         postgres,
-    }
-}
-
-fn audit_settings(batch_size: usize, flush_interval_millis: u64) -> AuditSettings {
-    AuditSettings {
-        key: KEY.to_string(),
-        batch_size,
-        flush_interval_millis,
     }
 }
 
@@ -131,18 +166,10 @@ fn entry(n: i64) -> AuditEntry {
     entry
 }
 
-async fn all_entries(conn: &DatabaseConnection) -> Vec<audit_entry::Model> {
-    audit_entry::Entity::find()
-        .order_by_asc(audit_entry::Column::Id)
-        .all(conn)
-        .await
-        .unwrap()
-}
-
 /// A fresh database holding a chain of [`ENTRIES`] entries, written in batches of 7.
 async fn chained_db(backend: Backend) -> TestDb {
     let db = fresh_db(backend).await;
-    let log = AuditLog::start(db.conn.clone(), &audit_settings(7, 60_000));
+    let log = AuditLog::start(db.conn.clone(), &db.settings(7, 60_000));
     for n in 1..=ENTRIES {
         log.record(entry(n));
     }
@@ -150,37 +177,11 @@ async fn chained_db(backend: Backend) -> TestDb {
     db
 }
 
-/// Runs `gridhub audit verify` on `url`: whether it succeeded, and its output.
-fn verify_with_binary(url: &str) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_gridhub"))
-        .args(["audit", "verify", "--database", url])
-        .env("GRIDHUB__AUDIT__KEY", KEY)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run gridhub");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
-
-fn assert_broken_at(url: &str, entry_id: i64, backend: Backend) {
-    let (ok, output) = verify_with_binary(url);
-    assert!(
-        !ok,
-        "{backend:?}: verify accepted a tampered chain: {output}"
-    );
-    let expected = format!("audit chain broken at entry {entry_id}:");
-    assert!(output.contains(&expected), "{backend:?}: {output}");
-}
-
 #[tokio::test]
 async fn recorded_entries_are_chained_in_order_and_verify() {
     for backend in common::backends() {
         let db = chained_db(backend).await;
-        let entries = all_entries(&db.conn).await;
+        let entries = audit::entries(&db.conn).await;
         let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
         assert_eq!(ids, (1..=ENTRIES).collect::<Vec<_>>(), "{backend:?}");
         for (entry, n) in entries.iter().zip(1..) {
@@ -189,7 +190,7 @@ async fn recorded_entries_are_chained_in_order_and_verify() {
             assert_eq!(entry.kind, "read");
         }
         assert_eq!(entries[0].prev_hash, audit_chain::GENESIS);
-        let (ok, output) = verify_with_binary(&db.url);
+        let (ok, output) = db.verify_with_binary();
         assert!(ok, "{backend:?}: {output}");
         assert!(
             output.contains(&format!("audit chain intact: {ENTRIES} entries")),
@@ -202,7 +203,7 @@ async fn recorded_entries_are_chained_in_order_and_verify() {
 async fn flush_waits_for_the_entries_recorded_before_it() {
     for backend in common::backends() {
         let db = fresh_db(backend).await;
-        let log = AuditLog::start(db.conn.clone(), &audit_settings(500, 60_000));
+        let log = AuditLog::start(db.conn.clone(), &db.settings(500, 60_000));
         for n in 1..=5 {
             log.record(entry(n));
         }
@@ -226,7 +227,7 @@ async fn flush_waits_for_the_entries_recorded_before_it() {
 async fn a_failed_write_is_retried_until_it_succeeds() {
     for backend in common::backends() {
         let db = empty_db(backend).await;
-        let log = AuditLog::start(db.conn.clone(), &audit_settings(500, 1));
+        let log = AuditLog::start(db.conn.clone(), &db.settings(500, 1));
         for n in 1..=3 {
             log.record(entry(n));
         }
@@ -238,7 +239,11 @@ async fn a_failed_write_is_retried_until_it_succeeds() {
         assert!(!flushed.is_finished(), "{backend:?}: flush did not wait");
         db::migrate(&db.conn).await.expect("migrate");
         flushed.await.unwrap().expect("written after a retry");
-        let ids: Vec<i64> = all_entries(&db.conn).await.iter().map(|e| e.id).collect();
+        let ids: Vec<i64> = audit::entries(&db.conn)
+            .await
+            .iter()
+            .map(|e| e.id)
+            .collect();
         assert_eq!(ids, vec![1, 2, 3], "{backend:?}");
     }
 }
@@ -251,7 +256,7 @@ async fn an_edited_entry_is_named() {
             .execute_unprepared("UPDATE audit_entries SET purpose = 'curiosity' WHERE id = 12")
             .await
             .unwrap();
-        assert_broken_at(&db.url, 12, backend);
+        db.assert_broken_at(12, backend);
     }
 }
 
@@ -263,7 +268,7 @@ async fn a_deleted_middle_entry_is_named() {
             .execute_unprepared("DELETE FROM audit_entries WHERE id = 15")
             .await
             .unwrap();
-        assert_broken_at(&db.url, 15, backend);
+        db.assert_broken_at(15, backend);
     }
 }
 
@@ -271,7 +276,7 @@ async fn a_deleted_middle_entry_is_named() {
 async fn a_forged_entry_is_named() {
     for backend in common::backends() {
         let db = chained_db(backend).await;
-        let last = all_entries(&db.conn).await.pop().unwrap();
+        let last = audit::entries(&db.conn).await.pop().unwrap();
         let mut forged = last.clone();
         forged.id = last.id + 1;
         forged.subject = "nobody".into();
@@ -281,30 +286,13 @@ async fn a_forged_entry_is_named() {
             .exec_without_returning(&db.conn)
             .await
             .unwrap();
-        assert_broken_at(&db.url, last.id + 1, backend);
+        db.assert_broken_at(last.id + 1, backend);
     }
 }
 
 /// A well-formed hash of `entry` under a key the forger guessed.
 fn plausible_hash(entry: &audit_entry::Model) -> String {
-    let link = Link {
-        id: entry.id,
-        at: entry.at,
-        kind: entry.kind.clone(),
-        subject: entry.subject.clone(),
-        role: entry.role.clone(),
-        department: entry.department.clone(),
-        purpose: entry.purpose.clone(),
-        case_id: entry.case_id.clone(),
-        operation_hash: entry.operation_hash.clone(),
-        element_type: entry.element_type.clone(),
-        element_id: entry.element_id,
-        fields: entry.fields.clone(),
-        detail: entry.detail.clone(),
-        prev_hash: entry.prev_hash.clone(),
-        hash: String::new(),
-    };
-    audit_chain::entry_hash(b"guessed key", &link)
+    audit_chain::entry_hash(b"guessed key", &audit::link_of(entry))
 }
 
 #[tokio::test]
@@ -315,8 +303,8 @@ async fn a_deleted_last_entry_is_named() {
             .execute_unprepared(&format!("DELETE FROM audit_entries WHERE id = {ENTRIES}"))
             .await
             .unwrap();
-        assert_broken_at(&db.url, ENTRIES, backend);
-        let verdict = verify(&db.conn, KEY.as_bytes()).await.unwrap();
+        db.assert_broken_at(ENTRIES, backend);
+        let verdict = db.verdict().await;
         assert!(
             matches!(verdict, Verification::Broken { entry_id, .. } if entry_id == ENTRIES),
             "{verdict:?}"
@@ -328,7 +316,7 @@ async fn a_deleted_last_entry_is_named() {
 async fn an_edited_head_is_named() {
     for backend in common::backends() {
         let db = chained_db(backend).await;
-        let entries = all_entries(&db.conn).await;
+        let entries = audit::entries(&db.conn).await;
         let before_last = &entries[entries.len() - 2];
         db.conn
             .execute_unprepared(&format!("DELETE FROM audit_entries WHERE id = {ENTRIES}"))
@@ -341,7 +329,7 @@ async fn an_edited_head_is_named() {
             ))
             .await
             .unwrap();
-        assert_broken_at(&db.url, before_last.id, backend);
+        db.assert_broken_at(before_last.id, backend);
     }
 }
 
@@ -349,16 +337,13 @@ async fn an_edited_head_is_named() {
 async fn writing_continues_the_chain_after_a_restart() {
     for backend in common::backends() {
         let db = chained_db(backend).await;
-        let log = AuditLog::start(db.conn.clone(), &audit_settings(7, 5));
+        let log = AuditLog::start(db.conn.clone(), &db.settings(7, 5));
         log.record(entry(99));
         log.flush().await.unwrap();
-        let verdict = verify(&db.conn, KEY.as_bytes()).await.unwrap();
-        assert_eq!(
-            verdict,
-            Verification::Intact {
-                entries: ENTRIES as u64 + 1
-            },
-            "{backend:?}"
+        let verdict = db.verdict().await;
+        assert!(
+            matches!(verdict, Verification::Intact { entries, checkpoints } if entries == ENTRIES as u64 + 1 && checkpoints > 1),
+            "{backend:?}: {verdict:?}"
         );
     }
 }
@@ -367,7 +352,7 @@ async fn writing_continues_the_chain_after_a_restart() {
 async fn two_writers_on_one_database_keep_one_chain() {
     for backend in common::backends() {
         let db = fresh_db(backend).await;
-        let settings = audit_settings(5, 2);
+        let settings = db.settings(5, 2);
         let first = AuditLog::start(connect(&db.url).await, &settings);
         let second = AuditLog::start(connect(&db.url).await, &settings);
         let write = |log: AuditLog, offset: i64| async move {
@@ -385,19 +370,155 @@ async fn two_writers_on_one_database_keep_one_chain() {
         );
         a.unwrap().unwrap();
         b.unwrap().unwrap();
-        let verdict = verify(&db.conn, KEY.as_bytes()).await.unwrap();
-        assert_eq!(
-            verdict,
-            Verification::Intact { entries: 120 },
-            "{backend:?}"
+        let verdict = db.verdict().await;
+        assert!(
+            matches!(verdict, Verification::Intact { entries: 120, .. }),
+            "{backend:?}: {verdict:?}"
         );
-        let subjects: Vec<String> = all_entries(&db.conn)
+        let subjects: Vec<String> = audit::entries(&db.conn)
             .await
             .into_iter()
             .map(|e| e.subject)
             .collect();
         assert!(subjects.contains(&"worker1000".to_string()));
         assert!(subjects.contains(&"worker2059".to_string()));
+    }
+}
+
+fn assert_fails_saying(db: &TestDb, backend: Backend, expected: &[&str]) {
+    let (ok, output) = db.verify_with_binary();
+    assert!(!ok, "{backend:?}: verify accepted a tampered log: {output}");
+    for words in expected {
+        assert!(
+            output.contains(words),
+            "{backend:?}: `{words}` not in: {output}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wiped_log_is_named_by_its_checkpoint() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        audit::wipe(&db.conn).await;
+        assert_fails_saying(
+            &db,
+            backend,
+            &[
+                "audit chain broken at entry 1:",
+                "entries up to entry 30; the log holds 0: entries 1..30 are missing",
+            ],
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cut_tail_under_a_resigned_head_is_named_by_its_checkpoint() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        let kept: Vec<_> = audit::entries(&db.conn)
+            .await
+            .iter()
+            .take(24)
+            .map(audit::link_of)
+            .collect();
+        audit::reseal(&db.conn, KEY.as_bytes(), kept).await;
+        assert_fails_saying(
+            &db,
+            backend,
+            &[
+                "says 30 entries",
+                "the log holds 24: entries 25..30 are missing",
+            ],
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rolled_back_log_is_named_by_its_checkpoint() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        let (older, older_head) = (audit::entries(&db.conn).await, audit::head(&db.conn).await);
+        let log = AuditLog::start(db.conn.clone(), &db.settings(7, 5));
+        for n in 100..110 {
+            log.record(entry(n));
+        }
+        log.flush().await.unwrap();
+        audit::restore(&db.conn, older, older_head).await;
+        assert_fails_saying(
+            &db,
+            backend,
+            &[
+                "says 40 entries up to entry 40",
+                "entries 31..40 are missing",
+            ],
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_checkpoint_file_is_named() {
+    for backend in common::backends() {
+        let db = chained_db(backend).await;
+        std::fs::remove_file(db.checkpoints()).unwrap();
+        assert_fails_saying(&db, backend, &["checkpoint file", "is missing"]);
+        audit::wipe(&db.conn).await;
+        let (ok, output) = db.verify_with_binary();
+        assert!(ok, "{backend:?}: a fresh log verifies: {output}");
+    }
+}
+
+#[tokio::test]
+async fn a_log_sealed_with_the_development_key_is_never_vouched_for() {
+    for backend in common::backends() {
+        let db = fresh_db(backend).await;
+        let settings = AuditSettings {
+            key: String::new(),
+            ..db.settings(7, 5)
+        };
+        let log = AuditLog::start(db.conn.clone(), &settings);
+        for n in 1..=5 {
+            log.record(entry(n));
+        }
+        log.flush().await.unwrap();
+        let mut links: Vec<_> = audit::entries(&db.conn)
+            .await
+            .iter()
+            .map(audit::link_of)
+            .collect();
+        links[2].purpose = Some("curiosity".into());
+        audit::reseal(&db.conn, DEVELOPMENT_KEY, links.clone()).await;
+        let last = audit::entries(&db.conn).await.pop().unwrap();
+        let forged = Checkpoint::new(DEVELOPMENT_KEY, chrono::Utc::now(), last.id, &last.hash);
+        let checkpoints = db.checkpoints();
+        std::fs::write(&checkpoints, forged.to_line() + "\n").unwrap();
+        let (ok, output) = audit::verify(&db.url, &checkpoints, None, &[]);
+        assert!(!ok, "{backend:?}: {output}");
+        assert!(
+            output.contains("not trustworthy") && output.contains("development key"),
+            "{backend:?}: {output}"
+        );
+
+        audit::reseal(&db.conn, KEY.as_bytes(), links[..2].to_vec()).await;
+        let mut resealed = audit::entries(&db.conn).await;
+        let mut third = audit::link_of(&resealed[1]);
+        third.id = 3;
+        third.prev_hash = resealed[1].hash.clone();
+        audit_chain::seal(DEVELOPMENT_KEY, &mut third);
+        resealed.push(audit_entry::Model {
+            id: 3,
+            prev_hash: third.prev_hash,
+            hash: third.hash,
+            ..resealed[1].clone()
+        });
+        audit::restore(&db.conn, resealed, audit::head(&db.conn).await).await;
+        std::fs::remove_file(&checkpoints).unwrap();
+        let (ok, output) = audit::verify(&db.url, &checkpoints, Some(KEY), &[]);
+        assert!(!ok, "{backend:?}: {output}");
+        assert!(
+            output.contains("entry 3: it is sealed with the public development key"),
+            "{backend:?}: {output}"
+        );
     }
 }
 
@@ -436,7 +557,14 @@ async fn auditors_page_the_log_and_see_who_read_a_household() {
             .unwrap();
         assert!(household.contains(&residence.person_id));
         let stranger = household.iter().max().unwrap() + 1_000_000;
-        let log = AuditLog::start(hub.db.conn.clone(), &audit_settings(100, 5));
+        let log = AuditLog::start(
+            hub.db.conn.clone(),
+            &AuditSettings {
+                key: KEY.into(),
+                checkpoint_file: String::new(),
+                ..Settings::defaults().audit
+            },
+        );
         let member = residence.person_id;
         log.record(read_of("person", member, AuditKind::Read, "clerk"));
         log.record(read_of("person", member, AuditKind::Mutation, "clerk"));
@@ -505,5 +633,65 @@ async fn auditors_page_the_log_and_see_who_read_a_household() {
             .map(|e| &e["node"]["sequence"])
             .collect();
         assert_eq!(sequences, vec![&json!(2), &json!(1)], "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_audit_store_refuses_full_reads_until_it_recovers() {
+    for backend in common::backends() {
+        let hub = common::Hub::start_with(backend, 30, common::tokens::secured).await;
+        let admin = format!(
+            "Bearer {}",
+            common::tokens::token("admin-wang", "admin", None, None)
+        );
+        let headers = [
+            ("Authorization", admin.as_str()),
+            ("X-Purpose", "home visit"),
+            ("X-Case-Id", "CASE-12"),
+        ];
+        let card = "{ persons(first: 3, filter: {}) { nodes { idNumber } } }";
+        let served = |body: &Value| {
+            body.get("errors").is_none()
+                && body["data"]["persons"]["nodes"][0]["idNumber"].is_string()
+        };
+        audit::until(&hub, &headers, card, served).await;
+        audit::break_store(&hub.db.conn).await;
+        let refused = audit::until(&hub, &headers, card, |body| body.get("errors").is_some()).await;
+        assert_eq!(
+            common::first_error_code(&refused).as_deref(),
+            Some("INTERNAL"),
+            "{backend:?}: {refused}"
+        );
+        let message = refused["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("AUDIT_UNAVAILABLE"),
+            "{backend:?}: {message}"
+        );
+        assert!(
+            refused["data"]["persons"]["nodes"][0]["idNumber"].is_null(),
+            "{backend:?}: a full read was served unaudited: {refused}"
+        );
+        let (_, metrics) = hub.get("/metrics").await;
+        assert!(
+            metrics.contains("gridhub_audit_write_failures_total"),
+            "{backend:?}: no metric of failed audit writes"
+        );
+        audit::mend_store(&hub.db.conn).await;
+        audit::until(&hub, &headers, card, served).await;
+        let mut kept = false;
+        for _ in 0..50 {
+            let entries = audit::entries(&hub.db.conn).await;
+            kept = entries
+                .iter()
+                .any(|e| e.kind == "refused" && e.detail.contains("AUDIT_UNAVAILABLE"));
+            if kept {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            kept,
+            "{backend:?}: the refusals during the outage were lost"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! "Who read my data" end to end through HTTP: staff and a department system read a resident's
 //! sensitive fields for stated purposes, and an auditor then sees exactly who read which fields,
 //! when and why; the audit log is closed to every other role; a revoked API key stops working on
-//! the next request.
+//! the next request. Reads through source payloads and party points are reports of the person
+//! they belong to, and refused full reads are audited too.
 
 mod common;
 
@@ -14,10 +15,14 @@ use std::time::Duration;
 const SECRET: &str = "who-read-test-secret";
 
 fn bearer(subject: &str, role: &str) -> String {
+    bearer_for(subject, role, None)
+}
+
+fn bearer_for(subject: &str, role: &str, department: Option<&str>) -> String {
     let claims = Claims {
         sub: subject.to_string(),
         role: role.to_string(),
-        department: None,
+        department: department.map(str::to_string),
         grid: None,
         exp: chrono::Utc::now().timestamp() as u64 + 600,
         purpose: None,
@@ -197,6 +202,184 @@ async fn an_auditor_sees_who_read_a_residents_fields_and_why() {
                 .unwrap()
                 .contains("revoked"),
             "{backend:?}: {body}"
+        );
+    }
+}
+
+/// Headers of a full read by `auth` with a purpose and a case reference.
+fn stated(auth: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("Authorization", auth),
+        ("X-Purpose", "service check"),
+        ("X-Case-Id", "CASE-11"),
+    ]
+}
+
+/// A person with party points and source records, and an organization they belong to.
+async fn member_with_sources(hub: &Hub, admin: &str) -> (String, String) {
+    let (_, body) = ask(
+        hub,
+        &stated(admin),
+        "{ persons(first: 100, filter: {}) { nodes { id sourceRecords { id } memberships { points organization { id } } } } }",
+        json!({}),
+    )
+    .await;
+    let persons = body["data"]["persons"]["nodes"]
+        .as_array()
+        .expect("persons");
+    persons
+        .iter()
+        .find_map(|p| {
+            let has_sources = !p["sourceRecords"].as_array()?.is_empty();
+            let membership = p["memberships"]
+                .as_array()?
+                .iter()
+                .find(|m| m["points"].is_number())?;
+            has_sources.then(|| {
+                (
+                    p["id"].as_str().unwrap().to_string(),
+                    membership["organization"]["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+        })
+        .expect("a party member with source records")
+}
+
+#[tokio::test]
+async fn reads_through_payloads_and_party_points_are_reads_of_the_person() {
+    for backend in backends() {
+        let hub = hub(backend).await;
+        let admin = bearer("admin-wang", "admin");
+        let auditor = bearer("auditor-li", "auditor");
+        let (person, organization) = member_with_sources(&hub, &admin).await;
+        let before = reads_of(&hub, &auditor, &person, 1).await.len();
+        let reads: [(&str, String, &str, Value); 4] = [
+            (
+                "payload-reader",
+                bearer("payload-reader", "admin"),
+                "query($id: ID!) { node(id: $id) { ... on Person { sourceRecords { payload } } } }",
+                json!({"id": person}),
+            ),
+            (
+                "points-reader",
+                bearer("points-reader", "admin"),
+                "query($id: ID!) { node(id: $id) { ... on Person { memberships { points } } } }",
+                json!({"id": person}),
+            ),
+            (
+                "branch-reader",
+                bearer_for("branch-reader", "department", Some("party")),
+                "query($id: ID!) { node(id: $id) { ... on Organization { memberships { points person { id } } } } }",
+                json!({"id": organization}),
+            ),
+            (
+                "record-reader",
+                bearer("record-reader", "admin"),
+                "query($id: ID!) { node(id: $id) { ... on Person { sourceRecords { id } } } }",
+                json!({"id": person}),
+            ),
+        ];
+        for (_, auth, query, variables) in &reads[..3] {
+            let (status, body) = ask(&hub, &stated(auth), query, variables.clone()).await;
+            assert_eq!(status, 200, "{backend:?}: {body}");
+            assert!(body.get("errors").is_none(), "{backend:?}: {body}");
+        }
+        let report = reads_of(&hub, &auditor, &person, before + 3).await;
+        let fields_of = |subject: &str| -> Vec<String> {
+            report
+                .iter()
+                .filter(|r| r["subject"] == subject)
+                .flat_map(|r| r["fields"].as_array().cloned().unwrap_or_default())
+                .map(|f| f.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            fields_of("payload-reader"),
+            ["sourceRecord.payload"],
+            "{backend:?}"
+        );
+        assert_eq!(
+            fields_of("points-reader"),
+            ["membership.partyPoints"],
+            "{backend:?}"
+        );
+        assert_eq!(
+            fields_of("branch-reader"),
+            ["membership.partyPoints"],
+            "{backend:?}"
+        );
+        let (_, auth, query, variables) = &reads[3];
+        ask(&hub, &stated(auth), query, variables.clone()).await;
+        assert!(
+            fields_of(reads[3].0).is_empty(),
+            "{backend:?}: ids are not sensitive"
+        );
+    }
+}
+
+#[tokio::test]
+async fn refused_full_reads_are_audited() {
+    for backend in backends() {
+        let hub = hub(backend).await;
+        let admin = bearer("admin-wang", "admin");
+        let auditor = bearer("auditor-li", "auditor");
+        let (_, body) = ask(
+            &hub,
+            &[("Authorization", &admin)],
+            "{ persons(first: 1, filter: {}) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+        let person = body["data"]["persons"]["nodes"][0]["id"].clone();
+        let (_, body) = ask(
+            &hub,
+            &[("Authorization", &admin)],
+            CARD,
+            json!({"id": person}),
+        )
+        .await;
+        assert_eq!(
+            first_error_code(&body).as_deref(),
+            Some("FORBIDDEN"),
+            "{backend:?}: {body}"
+        );
+        let refused = "query($f: AuditEntryFilter) { auditEntries(filter: $f, first: 10) { edges { node { subject kind fields detail } } } }";
+        let mut entries = Vec::new();
+        for _ in 0..40 {
+            let (_, body) = ask(
+                &hub,
+                &[("Authorization", &auditor)],
+                refused,
+                json!({"f": {"kind": "REFUSED", "elementId": person}}),
+            )
+            .await;
+            entries = body["data"]["auditEntries"]["edges"]
+                .as_array()
+                .map(|edges| edges.iter().map(|e| e["node"].clone()).collect())
+                .unwrap_or_default();
+            if !entries.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(entries.len(), 1, "{backend:?}: {entries:?}");
+        assert_eq!(entries[0]["subject"], "admin-wang");
+        assert!(
+            entries[0]["fields"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("person.idNumber")),
+            "{backend:?}: {entries:?}"
+        );
+        assert!(
+            entries[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("needs a purpose"),
+            "{backend:?}: {entries:?}"
         );
     }
 }

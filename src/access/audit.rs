@@ -1,12 +1,16 @@
 //! The tamper-evident audit log: requests [`AuditLog::record`] what they did or read; one writer
 //! task per process gathers the entries and appends them in batches, hash-chained (see
 //! [`crate::domain::audit_chain`]), so that [`verify`] finds any edited, inserted or deleted entry.
-//! Also the reads auditors need: pages of entries and "who read my data".
+//! After writes it appends signed checkpoints of the head to a file outside the database, so
+//! that a wiped, cut or rolled-back log fails verification too. While it cannot write, its
+//! [`AuditHealth`] is clear and full reads are refused. Also the reads auditors need: pages of
+//! entries and "who read my data".
 
 use super::principal::Principal;
 use crate::config::AuditSettings;
-use crate::domain::audit_chain::{self, Head, Link, Walk, GENESIS};
+use crate::domain::audit_chain::{self, Checkpoint, Head, Link, Walk, DEVELOPMENT_KEY, GENESIS};
 use crate::entity::{audit_entry, audit_head, residence};
+use crate::metrics;
 use anyhow::Context as _;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -15,12 +19,13 @@ use sea_orm::{
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-
-/// Key used when `audit.key` is not configured: fine for development, worthless in production.
-const DEVELOPMENT_KEY: &[u8] = b"gridhub development audit key (not for production)";
 
 /// Id of the single row of `audit_head`.
 const HEAD_ROW: i64 = 1;
@@ -34,10 +39,10 @@ const ROWS_PER_INSERT: usize = 1000;
 /// Entries read per statement while verifying or reporting.
 const READ_CHUNK: u64 = 1000;
 
-/// Attempts to write one batch before its entries are given up, and the first pause between them.
-const WRITE_ATTEMPTS: u32 = 8;
+/// The first and the longest pause between two attempts to write a batch; a batch is retried
+/// until it is written, never given up.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// What an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,23 +53,35 @@ pub enum AuditKind {
     Mutation,
     /// A break-glass reveal: sensitive data shown beyond the caller's normal rights.
     BreakGlass,
+    /// A full read that was refused (no purpose, a purpose the grant does not allow, the audit
+    /// log unavailable): an attempt an auditor should see.
+    Refused,
 }
 
 impl AuditKind {
-    /// The stored name: `read`, `mutation` or `break_glass`.
+    /// Every kind.
+    pub const ALL: [AuditKind; 4] = [
+        AuditKind::Read,
+        AuditKind::Mutation,
+        AuditKind::BreakGlass,
+        AuditKind::Refused,
+    ];
+}
+
+impl AuditKind {
+    /// The stored name: `read`, `mutation`, `break_glass` or `refused`.
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::Read => "read",
             AuditKind::Mutation => "mutation",
             AuditKind::BreakGlass => "break_glass",
+            AuditKind::Refused => "refused",
         }
     }
 
     /// The kind with the stored name `text`.
     pub fn parse(text: &str) -> Option<AuditKind> {
-        [AuditKind::Read, AuditKind::Mutation, AuditKind::BreakGlass]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 
@@ -152,31 +169,70 @@ pub fn key_of(settings: &AuditSettings) -> Vec<u8> {
     }
 }
 
+/// Whether the audit log is being written: cleared by a failed write, set again by the next
+/// write that succeeds. Full reads are refused while it is clear. Cheap to clone and to read.
+#[derive(Debug, Clone)]
+pub struct AuditHealth(Arc<AtomicBool>);
+
+impl Default for AuditHealth {
+    fn default() -> Self {
+        AuditHealth(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl AuditHealth {
+    /// Whether the last write of the audit log succeeded.
+    pub fn is_healthy(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, healthy: bool) {
+        self.0.store(healthy, Ordering::Relaxed);
+        metrics::audit_healthy(healthy);
+    }
+}
+
 enum Message {
     Entry(Box<Link>),
-    Flush(oneshot::Sender<bool>),
+    Flush(oneshot::Sender<()>),
 }
 
 /// The handle requests record through; cheap to clone. Writing happens in a background task.
 #[derive(Clone)]
 pub struct AuditLog {
     sender: mpsc::UnboundedSender<Message>,
+    health: AuditHealth,
 }
 
 impl AuditLog {
-    /// Starts the writer task on `db` (must be called inside a tokio runtime).
+    /// Starts the writer task on `db` (must be called inside a tokio runtime). Checkpoints go
+    /// to `settings.checkpoint_file` (none when it is empty; see
+    /// [`AuditSettings::for_database`]).
     pub fn start(db: DatabaseConnection, settings: &AuditSettings) -> AuditLog {
         let (sender, receiver) = mpsc::unbounded_channel();
+        let health = AuditHealth::default();
+        let checkpoints = (!settings.checkpoint_file.is_empty()).then(|| Checkpoints {
+            path: PathBuf::from(&settings.checkpoint_file),
+            interval: Duration::from_secs(settings.checkpoint_interval_secs),
+            last: None,
+        });
         let writer = Writer {
             db,
             key: key_of(settings),
             batch_size: settings.batch_size.max(1),
             interval: Duration::from_millis(settings.flush_interval_millis),
             receiver,
-            lost_since_flush: false,
+            health: health.clone(),
+            checkpoints,
+            tip: None,
         };
         tokio::spawn(writer.run());
-        AuditLog { sender }
+        AuditLog { sender, health }
+    }
+
+    /// The log's health, for refusing full reads while it cannot be written.
+    pub fn health(&self) -> AuditHealth {
+        self.health.clone()
     }
 
     /// Queues `entry`, stamped with the time now. Never blocks and never fails the caller.
@@ -188,18 +244,16 @@ impl AuditLog {
         }
     }
 
-    /// Waits until every entry recorded before this call is written; an error when some of them
-    /// could not be written.
+    /// Waits until every entry recorded before this call is written (however long the
+    /// database takes to come back) and a checkpoint of the head is taken.
     pub async fn flush(&self) -> anyhow::Result<()> {
         let (done, written) = oneshot::channel();
         self.sender
             .send(Message::Flush(done))
             .map_err(|_| anyhow::anyhow!("the audit writer has stopped"))?;
-        match written.await {
-            Ok(true) => Ok(()),
-            Ok(false) => anyhow::bail!("some audit entries could not be written"),
-            Err(_) => anyhow::bail!("the audit writer has stopped"),
-        }
+        written
+            .await
+            .map_err(|_| anyhow::anyhow!("the audit writer has stopped"))
     }
 }
 
@@ -207,7 +261,7 @@ impl AuditLog {
 #[derive(Default)]
 struct Batch {
     links: Vec<Link>,
-    flushes: Vec<oneshot::Sender<bool>>,
+    flushes: Vec<oneshot::Sender<()>>,
 }
 
 impl Batch {
@@ -219,6 +273,24 @@ impl Batch {
     }
 }
 
+/// Where checkpoints go, how often, and when the last was taken.
+struct Checkpoints {
+    path: PathBuf,
+    interval: Duration,
+    last: Option<(Instant, i64)>,
+}
+
+impl Checkpoints {
+    /// Whether a checkpoint of the chain ending at `last_id` is due (always at a flush).
+    fn due(&self, last_id: i64, flushing: bool) -> bool {
+        match self.last {
+            None => true,
+            Some((_, id)) if id == last_id => false,
+            Some((at, _)) => flushing || at.elapsed() >= self.interval,
+        }
+    }
+}
+
 /// The background task that appends gathered entries to the chain.
 struct Writer {
     db: DatabaseConnection,
@@ -226,7 +298,9 @@ struct Writer {
     batch_size: usize,
     interval: Duration,
     receiver: mpsc::UnboundedReceiver<Message>,
-    lost_since_flush: bool,
+    health: AuditHealth,
+    checkpoints: Option<Checkpoints>,
+    tip: Option<(i64, String)>,
 }
 
 impl Writer {
@@ -235,15 +309,10 @@ impl Writer {
             let mut batch = Batch::default();
             batch.add(first);
             self.gather(&mut batch).await;
-            if !self.write_with_retries(batch.links).await {
-                self.lost_since_flush = true;
-            }
-            let written = !self.lost_since_flush;
-            if !batch.flushes.is_empty() {
-                self.lost_since_flush = false;
-            }
+            self.write_until_done(batch.links).await;
+            self.checkpoint(!batch.flushes.is_empty()).await;
             for done in batch.flushes {
-                let _ = done.send(written);
+                let _ = done.send(());
             }
         }
     }
@@ -259,38 +328,78 @@ impl Writer {
         }
     }
 
-    /// Writes `links`, retrying with backoff; false when they had to be given up.
-    async fn write_with_retries(&self, links: Vec<Link>) -> bool {
+    /// Writes `links`, retrying with backoff until they are written; the log is unhealthy
+    /// from the first failure until a write succeeds.
+    async fn write_until_done(&mut self, links: Vec<Link>) {
         if links.is_empty() {
-            return true;
+            return;
         }
         let mut pause = FIRST_BACKOFF;
-        for attempt in 1..=WRITE_ATTEMPTS {
-            match append(&self.db, &self.key, links.clone()).await {
-                Ok(()) => return true,
+        for attempt in 1u64.. {
+            match append(&self.db, &self.key, &links).await {
+                Ok(tip) => {
+                    self.health.set(true);
+                    self.tip = Some(tip);
+                    return;
+                }
                 Err(error) => {
-                    tracing::warn!(%error, attempt, entries = links.len(), "cannot write audit entries; retrying");
+                    self.health.set(false);
+                    metrics::audit_write_failed();
+                    tracing::error!(%error, attempt, entries = links.len(), "cannot write audit entries: full reads are refused until they are written; retrying");
                 }
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(MAX_BACKOFF);
         }
-        tracing::error!(
-            entries = links.len(),
-            attempts = WRITE_ATTEMPTS,
-            "AUDIT ENTRIES LOST: the audit log could not be written"
-        );
-        false
+    }
+
+    /// Appends a checkpoint of the chain's tip when one is due.
+    async fn checkpoint(&mut self, flushing: bool) {
+        let (Some(checkpoints), Some((last_id, last_hash))) = (&mut self.checkpoints, &self.tip)
+        else {
+            return;
+        };
+        if !checkpoints.due(*last_id, flushing) {
+            return;
+        }
+        let at = Utc::now().trunc_subsecs(6);
+        let line = Checkpoint::new(&self.key, at, *last_id, last_hash).to_line();
+        let path = checkpoints.path.clone();
+        let written = tokio::task::spawn_blocking(move || append_line(&path, &line)).await;
+        match written {
+            Ok(Ok(())) => checkpoints.last = Some((Instant::now(), *last_id)),
+            Ok(Err(error)) => {
+                metrics::audit_checkpoint_failed();
+                tracing::error!(%error, path = %checkpoints.path.display(), "cannot append an audit checkpoint");
+            }
+            Err(error) => tracing::error!(%error, "the audit checkpoint task failed"),
+        }
     }
 }
 
+/// Appends `line` and a line end to the file at `path` in one write, and syncs it.
+fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(format!("{line}\n").as_bytes())?;
+    file.sync_data()
+}
+
 /// Appends `links` to the chain in one transaction: lock, read the tip, chain, insert, sign.
-async fn append(db: &DatabaseConnection, key: &[u8], links: Vec<Link>) -> Result<(), DbErr> {
+/// Returns the new tip.
+async fn append(
+    db: &DatabaseConnection,
+    key: &[u8],
+    links: &[Link],
+) -> Result<(i64, String), DbErr> {
     let txn = db.begin().await?;
     lock_chain(&txn).await?;
     let (mut last_id, mut last_hash) = tip(&txn).await?;
     let mut rows = Vec::with_capacity(links.len());
-    for mut link in links {
+    for link in links {
+        let mut link = link.clone();
         last_id += 1;
         link.id = last_id;
         link.prev_hash = last_hash;
@@ -304,7 +413,8 @@ async fn append(db: &DatabaseConnection, key: &[u8], links: Vec<Link>) -> Result
             .await?;
     }
     save_head(&txn, &audit_chain::head(key, last_id, &last_hash)).await?;
-    txn.commit().await
+    txn.commit().await?;
+    Ok((last_id, last_hash))
 }
 
 /// Makes concurrent writers (also of other processes) take turns: an advisory lock on
@@ -394,10 +504,12 @@ fn link_of(entry: audit_entry::Model) -> Link {
 /// The outcome of [`verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
-    /// Every entry and the signed head check out.
+    /// Every entry, the signed head and every checkpoint check out.
     Intact {
         /// Number of entries.
         entries: u64,
+        /// Number of checkpoints the log was held to.
+        checkpoints: usize,
     },
     /// The first place where the chain does not check out.
     Broken {
@@ -408,8 +520,44 @@ pub enum Verification {
     },
 }
 
-/// Walks the whole chain in id order (one consistent snapshot) and checks it against `key`.
-pub async fn verify(db: &DatabaseConnection, key: &[u8]) -> anyhow::Result<Verification> {
+/// The checkpoints in the file at `path`; `None` when there is no such file.
+pub fn read_checkpoints(path: &Path) -> anyhow::Result<Option<Vec<Checkpoint>>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut checkpoints = Vec::new();
+    for (number, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let checkpoint = Checkpoint::parse(line).map_err(|error| {
+            anyhow::anyhow!(
+                "line {} of the checkpoint file {} is not a checkpoint ({error}): the file was edited",
+                number + 1,
+                path.display()
+            )
+        })?;
+        checkpoints.push(checkpoint);
+    }
+    Ok(Some(checkpoints))
+}
+
+/// Walks the whole chain in id order (one consistent snapshot) and checks it against `key` and
+/// the checkpoints in the file at `checkpoint_file` (none when `None`). A log holding entries
+/// whose checkpoint file is gone does not verify.
+pub async fn verify(
+    db: &DatabaseConnection,
+    key: &[u8],
+    checkpoint_file: Option<&Path>,
+) -> anyhow::Result<Verification> {
+    let checkpoints = match checkpoint_file {
+        Some(path) => read_checkpoints(path)?,
+        None => Some(Vec::new()),
+    };
+    let count = checkpoints.as_ref().map_or(0, Vec::len);
     let txn = match db.get_database_backend() {
         DbBackend::Postgres => {
             db.begin_with_config(
@@ -430,11 +578,27 @@ pub async fn verify(db: &DatabaseConnection, key: &[u8]) -> anyhow::Result<Verif
             last_hash: h.last_hash,
             mac: h.mac,
         });
-    let verdict = walk(&txn, key, head.as_ref()).await?;
+    let verdict = walk(
+        &txn,
+        key,
+        head.as_ref(),
+        checkpoints.clone().unwrap_or_default(),
+    )
+    .await?;
     txn.commit().await?;
-    Ok(match verdict {
-        Ok(entries) => Verification::Intact { entries },
-        Err(broken) => Verification::Broken {
+    Ok(match (verdict, checkpoints) {
+        (Ok(entries), None) if entries > 0 || head.is_some() => Verification::Broken {
+            entry_id: 1,
+            reason: format!(
+                "the checkpoint file {} is missing although the log holds {entries} entries: it was deleted (or audit.checkpoint_file was changed)",
+                checkpoint_file.map(Path::display).map(|p| p.to_string()).unwrap_or_default()
+            ),
+        },
+        (Ok(entries), _) => Verification::Intact {
+            entries,
+            checkpoints: count,
+        },
+        (Err(broken), _) => Verification::Broken {
             entry_id: broken.entry_id,
             reason: broken.reason,
         },
@@ -445,8 +609,12 @@ async fn walk(
     txn: &DatabaseTransaction,
     key: &[u8],
     head: Option<&Head>,
+    checkpoints: Vec<Checkpoint>,
 ) -> anyhow::Result<Result<u64, audit_chain::Break>> {
-    let mut walk = Walk::new(key);
+    let mut walk = match Walk::anchored(key, checkpoints) {
+        Ok(walk) => walk,
+        Err(broken) => return Ok(Err(broken)),
+    };
     let mut after = i64::MIN;
     loop {
         let chunk = audit_entry::Entity::find()
@@ -577,7 +745,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_through_their_stored_names() {
-        for kind in [AuditKind::Read, AuditKind::Mutation, AuditKind::BreakGlass] {
+        for kind in AuditKind::ALL {
             assert_eq!(AuditKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(AuditKind::BreakGlass.as_str(), "break_glass");

@@ -1,7 +1,9 @@
 //! What one request may see and do: its principal, role, row scope, and how each sensitive
 //! field is shown to it once departments, grants, purposes and the operation are considered.
-//! Full reads are noted here and written to the audit log when the request ends.
+//! Full reads, and full reads refused, are noted here and written to the audit log when the
+//! request ends; while the audit log cannot be written, no field is shown in full.
 
+use super::audit::AuditHealth;
 use super::field_policy::SensitiveField;
 use super::grant::Grant;
 use super::lookup::LookupBudget;
@@ -24,13 +26,23 @@ pub enum Resolution {
     /// The request may see it in full but lacks what that needs (a purpose, a case reference,
     /// a purpose the grant allows); the message says what.
     Denied(String),
+    /// The request may see it in full, but the audit log cannot be written just now, so the
+    /// read would go unrecorded: refused until the log recovers.
+    Unaudited,
 }
+
+/// What a client is told when a full read is refused because the audit log cannot be written.
+pub const AUDIT_UNAVAILABLE: &str =
+    "the audit log cannot be written just now, so fields are not shown in full (AUDIT_UNAVAILABLE); retry later";
 
 /// An element, as named in the audit log: its type (`person`) and row id.
 pub type ElementRef = (&'static str, i64);
 
 /// Sensitive fields read in full, per element.
 type Reads = BTreeMap<ElementRef, BTreeSet<&'static str>>;
+
+/// Sensitive fields whose full read was refused, per element, with the reasons.
+type Refusals = BTreeMap<ElementRef, BTreeMap<&'static str, String>>;
 
 /// Something a request did that the audit log must hold: a mutation or a break-glass reveal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +70,9 @@ pub struct Access {
     /// The lookups by a sensitive value the request may still make.
     pub lookups: LookupBudget,
     resolutions: [Resolution; SensitiveField::ALL.len()],
+    audit: AuditHealth,
     reads: Mutex<Reads>,
+    refusals: Mutex<Refusals>,
     actions: Mutex<Vec<Action>>,
 }
 
@@ -83,7 +97,9 @@ impl Access {
             scope,
             operation_hash,
             resolutions,
+            audit: AuditHealth::default(),
             reads: Mutex::new(BTreeMap::new()),
+            refusals: Mutex::new(BTreeMap::new()),
             actions: Mutex::new(Vec::new()),
         }
     }
@@ -94,13 +110,28 @@ impl Access {
         Access { lookups, ..self }
     }
 
+    /// This access, showing fields in full only while `health` says the audit log is written.
+    pub fn audited_by(mut self, health: AuditHealth) -> Access {
+        self.audit = health;
+        self
+    }
+
+    /// Whether the audit log is being written, so that what this request reveals or does is
+    /// recorded.
+    pub fn audited(&self) -> bool {
+        self.audit.is_healthy()
+    }
+
     /// How `field` is shown to this request.
     pub fn resolution(&self, field: SensitiveField) -> &Resolution {
         let index = SensitiveField::ALL
             .iter()
             .position(|f| *f == field)
             .unwrap_or_default();
-        &self.resolutions[index]
+        match &self.resolutions[index] {
+            Resolution::Full if !self.audit.is_healthy() => &Resolution::Unaudited,
+            resolution => resolution,
+        }
     }
 
     /// Notes that `field` of `element` was read in full.
@@ -108,6 +139,38 @@ impl Access {
         if let Ok(mut reads) = self.reads.lock() {
             reads.entry(element).or_default().insert(field.name());
         }
+    }
+
+    /// Notes that a full read of `field` of `element` was refused, and why.
+    pub fn note_refusal(&self, field: SensitiveField, element: ElementRef, reason: &str) {
+        if let Ok(mut refusals) = self.refusals.lock() {
+            refusals
+                .entry(element)
+                .or_default()
+                .entry(field.name())
+                .or_insert_with(|| reason.to_string());
+        }
+    }
+
+    /// The refused full reads noted so far, per element: the fields and the distinct reasons,
+    /// emptying the record.
+    pub fn take_refusals(&self) -> Vec<(ElementRef, Vec<&'static str>, Vec<String>)> {
+        let refusals = self
+            .refusals
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default();
+        refusals
+            .into_iter()
+            .map(|(element, fields)| {
+                let reasons: BTreeSet<String> = fields.values().cloned().collect();
+                (
+                    element,
+                    fields.into_keys().collect(),
+                    reasons.into_iter().collect(),
+                )
+            })
+            .collect()
     }
 
     /// Notes an action for the audit log.

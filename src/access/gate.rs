@@ -4,6 +4,7 @@
 //! scope must name a grid; then the request gets its row scope and the grants its department
 //! holds.
 
+use super::audit::AuditHealth;
 use super::credentials;
 use super::grant::{self, Grant};
 use super::lookup::{LookupBudget, LookupLimiters};
@@ -41,6 +42,7 @@ pub struct Admission {
     scope: RowScope,
     grants: Vec<Grant>,
     lookups: Arc<LookupLimiters>,
+    audit: AuditHealth,
 }
 
 impl Admission {
@@ -56,6 +58,7 @@ impl Admission {
             operation_hash(query),
         )
         .with_lookups(lookups)
+        .audited_by(self.audit.clone())
     }
 }
 
@@ -72,6 +75,7 @@ pub struct Gate {
     limiters: HashMap<String, DefaultKeyedRateLimiter<String>>,
     lookups: Arc<LookupLimiters>,
     grid_ids: RwLock<HashMap<String, i64>>,
+    audit: AuditHealth,
 }
 
 impl Gate {
@@ -93,7 +97,15 @@ impl Gate {
             policy,
             limiters,
             grid_ids: RwLock::new(HashMap::new()),
+            audit: AuditHealth::default(),
         }
+    }
+
+    /// This gate, giving its requests fields in full only while `health` says the audit log is
+    /// written.
+    pub fn audited_by(mut self, health: AuditHealth) -> Gate {
+        self.audit = health;
+        self
     }
 
     /// The policy applied.
@@ -125,6 +137,7 @@ impl Gate {
             scope,
             grants,
             lookups: self.lookups.clone(),
+            audit: self.audit.clone(),
         })
     }
 

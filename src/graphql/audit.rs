@@ -81,6 +81,9 @@ pub enum AuditEntryKind {
     /// Someone revealed sensitive data beyond their normal rights in an emergency ("break
     /// glass"); such reads deserve an auditor's attention.
     BreakGlass,
+    /// Someone asked to read sensitive fields in full and was refused (no purpose or case
+    /// reference, a purpose the grant does not allow, the audit log unavailable).
+    Refused,
 }
 
 impl From<AuditKind> for AuditEntryKind {
@@ -89,6 +92,7 @@ impl From<AuditKind> for AuditEntryKind {
             AuditKind::Read => AuditEntryKind::Read,
             AuditKind::Mutation => AuditEntryKind::Mutation,
             AuditKind::BreakGlass => AuditEntryKind::BreakGlass,
+            AuditKind::Refused => AuditEntryKind::Refused,
         }
     }
 }
@@ -99,6 +103,7 @@ impl From<AuditEntryKind> for AuditKind {
             AuditEntryKind::Read => AuditKind::Read,
             AuditEntryKind::Mutation => AuditKind::Mutation,
             AuditEntryKind::BreakGlass => AuditKind::BreakGlass,
+            AuditEntryKind::Refused => AuditKind::Refused,
         }
     }
 }
@@ -121,7 +126,7 @@ impl AuditRecord {
         self.0.at
     }
 
-    /// What happened: a read, a mutation or a break-glass reveal.
+    /// What happened: a read, a mutation, a break-glass reveal or a refused read.
     async fn kind(&self) -> Result<AuditEntryKind> {
         AuditKind::parse(&self.0.kind)
             .map(AuditEntryKind::from)

@@ -71,6 +71,7 @@ impl BreakGlassMutation {
     ) -> Result<Vec<RevealedField>> {
         let access = guard::access(ctx)?;
         guard::require(access.role.break_glass, "this role may not break the glass")?;
+        guard::require_audited(ctx)?;
         if reason.trim().is_empty() || fields.is_empty() {
             return Err(bad_input("break-glass needs the fields and a reason"));
         }

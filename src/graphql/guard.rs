@@ -2,7 +2,7 @@
 //! through it (noting full reads for the audit log), and checks that answer FORBIDDEN.
 
 use super::error::{coded, forbidden, Code};
-use crate::access::context::{ElementRef, Resolution};
+use crate::access::context::{ElementRef, Resolution, AUDIT_UNAVAILABLE};
 use crate::access::field_policy::SensitiveField;
 use crate::access::policy::Kind;
 use crate::access::Access;
@@ -15,7 +15,8 @@ pub fn access<'a>(ctx: &'a Context<'_>) -> Result<&'a Access> {
 }
 
 /// `value` of `field` of `element` as the request may see it: in full (noted for the audit
-/// log), masked, or not at all; FORBIDDEN when a full read lacks a purpose or case reference.
+/// log), masked, or not at all; FORBIDDEN when a full read lacks a purpose or case reference,
+/// INTERNAL while the audit log cannot be written (refusals are noted too).
 pub fn show(
     ctx: &Context<'_>,
     field: SensitiveField,
@@ -30,7 +31,7 @@ pub fn show(
         }
         Resolution::Masked => Ok(field.mask(value)),
         Resolution::Absent => Ok(None),
-        Resolution::Denied(why) => Err(forbidden(why.clone())),
+        refused => Err(refusal(access, field, element, refused)),
     }
 }
 
@@ -44,7 +45,7 @@ pub fn in_full(ctx: &Context<'_>, field: SensitiveField, element: ElementRef) ->
             Ok(true)
         }
         Resolution::Masked | Resolution::Absent => Ok(false),
-        Resolution::Denied(why) => Err(forbidden(why.clone())),
+        refused => Err(refusal(access, field, element, refused)),
     }
 }
 
@@ -57,6 +58,7 @@ pub fn sensitive_lookup(ctx: &Context<'_>, field: SensitiveField) -> Result<()> 
     match access.resolution(field) {
         Resolution::Full => {}
         Resolution::Denied(why) => return Err(forbidden(why.clone())),
+        Resolution::Unaudited => return Err(unaudited()),
         Resolution::Masked | Resolution::Absent => {
             return Err(forbidden(format!(
                 "looking up by {} needs the right to read it in full",
@@ -68,6 +70,36 @@ pub fn sensitive_lookup(ctx: &Context<'_>, field: SensitiveField) -> Result<()> 
         .lookups
         .charge()
         .map_err(|over| coded(Code::TooManyRequests, over.to_string()))
+}
+
+/// The error of a refused full read of `field` of `element`, noted for the audit log.
+fn refusal(
+    access: &Access,
+    field: SensitiveField,
+    element: ElementRef,
+    resolution: &Resolution,
+) -> async_graphql::Error {
+    let error = match resolution {
+        Resolution::Denied(why) => forbidden(why.clone()),
+        _ => unaudited(),
+    };
+    access.note_refusal(field, element, &error.message);
+    error
+}
+
+/// INTERNAL naming `AUDIT_UNAVAILABLE` while the audit log cannot be written: for what reveals
+/// sensitive values outside the field resolutions (break-glass).
+pub fn require_audited(ctx: &Context<'_>) -> Result<()> {
+    if access(ctx)?.audited() {
+        Ok(())
+    } else {
+        Err(unaudited())
+    }
+}
+
+/// The error of a full read or reveal while the audit log cannot be written.
+fn unaudited() -> async_graphql::Error {
+    coded(Code::Internal, AUDIT_UNAVAILABLE)
 }
 
 /// FORBIDDEN unless the role may read rows of `kind`.

@@ -68,7 +68,7 @@ fn disclosable(ctx: &Context<'_>, field: &str) -> Result<bool> {
         return Ok(true);
     };
     Ok(match guard::access(ctx)?.resolution(sensitive) {
-        Resolution::Full | Resolution::Denied(_) => true,
+        Resolution::Full | Resolution::Denied(_) | Resolution::Unaudited => true,
         Resolution::Absent => false,
         Resolution::Masked => mask_column(field, "0").is_some(),
     })

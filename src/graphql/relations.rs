@@ -90,12 +90,12 @@ impl Membership {
     }
 
     /// Party-member points balance 积分 (party members only); null unless the caller may see
-    /// party points in full.
+    /// party points in full. A full read is audited as a read of the member.
     async fn points(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
         let Some(points) = self.0.points else {
             return Ok(None);
         };
-        let element = ("membership", self.0.id);
+        let element = ("person", self.0.person_id);
         Ok(in_full(ctx, SensitiveField::PartyPoints, element)?.then_some(points))
     }
 

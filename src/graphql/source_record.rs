@@ -1,9 +1,9 @@
 //! Source records: provenance as data. Each record a department sent is kept as it arrived
 //! (department, source id, received at, raw payload), and every element lists its records.
 
+use super::audit::element_name;
 use super::department::Department;
-use super::error::forbidden;
-use super::guard;
+use super::guard::{self, show};
 use super::id::{encode, NodeType};
 use super::loader::{many, one};
 use super::node::{load_node, Node};
@@ -93,17 +93,17 @@ impl SourceRecord {
     /// (its own department's records, or an admin). Otherwise each value is shown as the field
     /// it carries is shown to the caller: ID numbers, phones, birth dates and room numbers in
     /// full or masked, tags, welfare status and points in full or left out; other strings that
-    /// read as an ID number or a mobile number are masked. Null when payloads are not shown.
+    /// read as an ID number or a mobile number are masked. Null when payloads are not shown. A
+    /// full read is audited as a read of the element the record describes (the person, for a
+    /// person's record), so that it shows in that person's data access report.
     async fn payload(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
         let access = guard::access(ctx)?;
-        let element = ("source_record", self.0.id);
+        let element = (
+            element_name(node_type_of(self.0.element_type)),
+            self.0.element_id,
+        );
         let text = match access.resolution(SensitiveField::SourcePayload) {
-            Resolution::Full => {
-                access.note_read(SensitiveField::SourcePayload, element);
-                self.0.payload.clone()
-            }
             Resolution::Absent => return Ok(None),
-            Resolution::Denied(why) => return Err(forbidden(why.clone())),
             Resolution::Masked => {
                 let (text, full) =
                     show_payload(&self.0.payload, |field| access.resolution(field).clone());
@@ -112,6 +112,10 @@ impl SourceRecord {
                 }
                 text
             }
+            _ => match show(ctx, SensitiveField::SourcePayload, element, &self.0.payload)? {
+                Some(text) => text,
+                None => return Ok(None),
+            },
         };
         Ok(Some(Json(
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),

@@ -6,6 +6,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod audit_completeness;
+mod audit_tampering;
 mod credentials;
 mod differencing;
 mod lookup_oracles;

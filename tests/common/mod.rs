@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod imports;
 pub mod tokens;
 
@@ -106,6 +107,19 @@ async fn create_store(backend: Backend) -> (Store, String) {
     }
 }
 
+/// The audit checkpoint file of a test hub on `url`: the default (beside the SQLite file) for
+/// SQLite, one in the system's temporary directory for a PostgreSQL test database.
+fn checkpoint_file(backend: Backend, url: &str) -> String {
+    match backend {
+        Backend::Sqlite => String::new(),
+        Backend::Postgres => {
+            let name = url.rsplit('/').next().unwrap_or("hub");
+            let file = std::env::temp_dir().join(format!("{name}.audit-checkpoints"));
+            file.display().to_string()
+        }
+    }
+}
+
 /// A running gridhub on its own database.
 pub struct Hub {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -148,6 +162,7 @@ impl Hub {
         let mut settings = Settings::defaults();
         settings.database.url = url.clone();
         settings.database.max_connections = 4;
+        settings.audit.checkpoint_file = checkpoint_file(backend, &url);
         adjust(&mut settings);
         let database = db::connect(&settings.database).await.expect("connect");
         db::migrate(&database.conn).await.expect("migrate");
@@ -176,6 +191,7 @@ impl Hub {
         let mut settings = Settings::defaults();
         settings.database.url = self.url.clone();
         settings.database.max_connections = 4;
+        settings.audit.checkpoint_file = self.checkpoint_file();
         adjust(&mut settings);
         let database = db::connect(&settings.database).await.expect("connect");
         let base = serve(&database, &settings).await;
@@ -186,6 +202,19 @@ impl Hub {
             url: self.url.clone(),
             client: reqwest::Client::new(),
             _store: None,
+        }
+    }
+
+    /// The file the hub appends its audit checkpoints to.
+    pub fn checkpoint_file(&self) -> String {
+        let file = checkpoint_file(self.backend, &self.url);
+        if file.is_empty() {
+            Settings::defaults()
+                .audit
+                .for_database(&self.url)
+                .checkpoint_file
+        } else {
+            file
         }
     }
 
