@@ -80,6 +80,20 @@ pub struct GraphqlSettings {
     pub max_node_ids: usize,
     /// How long, in microseconds, a DataLoader gathers keys before it runs one batched statement.
     pub batch_window_micros: u64,
+    /// Most operations one batched request may carry (they share one complexity budget).
+    pub max_batch_operations: usize,
+    /// Most tokens a document may have (checked before it is parsed).
+    pub max_tokens: usize,
+    /// Deepest nesting of `{`, `[` and `(` a document may have (checked before it is parsed).
+    pub max_nesting: usize,
+    /// Most fragments a document may define.
+    pub max_fragments: usize,
+    /// Most fields a document may select once its fragment spreads are expanded.
+    pub max_fields: u64,
+    /// Most aliased fields a document may select once its fragment spreads are expanded.
+    pub max_aliases: u64,
+    /// Most directives one field may carry.
+    pub max_directives: usize,
 }
 
 /// Demo data written on first start.
@@ -173,6 +187,13 @@ default_page_size = 20
 max_page_size = 100
 max_node_ids = 100
 batch_window_micros = 0
+max_batch_operations = 20
+max_tokens = 20000
+max_nesting = 64
+max_fragments = 100
+max_fields = 5000
+max_aliases = 200
+max_directives = 8
 
 [seed]
 persons_on_first_start = 5000
