@@ -32,6 +32,18 @@ pub struct Settings {
     pub events: EventSettings,
     /// Live feeds over WebSocket.
     pub subscriptions: SubscriptionSettings,
+    /// Department files pushed to `/ingest` or imported.
+    pub ingest: IngestSettings,
+}
+
+/// Department files pushed to `/ingest` or imported.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct IngestSettings {
+    /// Longest line of a file, in bytes: a longer NDJSON line is refused as a bad record, a
+    /// longer CSV line stops the file there.
+    pub max_line_bytes: usize,
+    /// Longest value of one column, in bytes: a record with a longer one is refused.
+    pub max_field_bytes: usize,
 }
 
 /// Live feeds over WebSocket.
@@ -232,6 +244,10 @@ stats_interval_millis = 1000
 
 [aggregates]
 suppress_below = 5
+
+[ingest]
+max_line_bytes = 1048576
+max_field_bytes = 65536
 "#;
 
 impl Settings {

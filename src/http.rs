@@ -20,6 +20,7 @@ use crate::graphql::document_limits::{prepare, DocumentLimits};
 use crate::graphql::error::classify;
 use crate::graphql::loader::{drive, drive_stream, Batches};
 use crate::graphql::Schemas;
+use crate::ingest::reader::ReadLimits;
 use crate::metrics;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, BatchResponse, Data, Executor, ParseRequestError};
@@ -64,6 +65,8 @@ pub struct AppState {
     pub batch_window: Duration,
     /// What one call may carry.
     pub calls: CallLimits,
+    /// How long a line and a value of a pushed department file may be.
+    pub ingest: ReadLimits,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
             metrics: metrics::handle(),
             batch_window: Duration::from_micros(settings.graphql.batch_window_micros),
             calls: CallLimits::new(&settings.graphql),
+            ingest: ReadLimits::from(&settings.ingest),
         })
     }
 }

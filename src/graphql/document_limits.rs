@@ -5,12 +5,12 @@
 //! document of fragments that spread each other many times costs as much to check as it is long,
 //! while the count says how much work validating and running it would be.
 
+use crate::config::GraphqlSettings;
 use async_graphql::parser::types::{
     ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
 };
 use async_graphql::parser::{parse_query, Positioned};
 use async_graphql::{Name, Request};
-use crate::config::GraphqlSettings;
 use std::collections::HashMap;
 
 /// The most a document may hold.

@@ -77,6 +77,7 @@ pub async fn ingest(
         started_by: admission.principal.subject.clone(),
         source: SyncIoBridge::new(StreamReader::new(stream)),
         large_cache: false,
+        limits: state.ingest,
     };
     match pipeline::run(&state.db.conn, request, &ProgressBar::hidden()).await {
         Ok(summary) => {
