@@ -245,9 +245,7 @@ async fn prepare_all(
         StatusCode::BAD_REQUEST
     };
     let checked = tokio::task::spawn_blocking(move || {
-        let checked = request
-            .iter_mut()
-            .try_for_each(|r| prepare(r, &limits, method != Method::GET));
+        let checked = prepare(request.iter_mut(), &limits, method != Method::GET);
         checked.map(|()| request)
     })
     .await;
@@ -424,7 +422,7 @@ impl Subscriptions {
         }
         let limits = state.calls.documents;
         let checked = tokio::task::spawn_blocking(move || {
-            prepare(&mut request, &limits, true).map(|()| request)
+            prepare([&mut request], &limits, true).map(|()| request)
         })
         .await;
         match checked {

@@ -77,20 +77,30 @@ impl From<&GraphqlSettings> for DocumentLimits {
     }
 }
 
-/// Checks the document of `request` against `limits` (and, unless `mutations`, that it holds no
-/// mutation) and hands the parsed document to the request, so that the schema does not parse it
-/// again. Takes time proportional to the document's length: run it off the async workers.
-pub fn prepare(
-    request: &mut Request,
+/// Checks the documents of the requests of one call against `limits` (the fields and aliases
+/// of all of them together, so that a batch has the budget of one document; and, unless
+/// `mutations`, that none holds a mutation), and hands each request its parsed document, so
+/// that the schema does not parse it again. Takes time proportional to the documents' length:
+/// run it off the async workers.
+pub fn prepare<'r>(
+    requests: impl IntoIterator<Item = &'r mut Request>,
     limits: &DocumentLimits,
     mutations: bool,
 ) -> Result<(), LimitError> {
-    let (document, shape) = check(&request.query, limits)?;
-    if shape.mutation && !mutations {
-        return Err(LimitError::MutationOverGet);
-    }
-    if let Some(document) = document {
-        request.set_parsed_query(document);
+    let mut total = Size::default();
+    for request in requests {
+        let (document, shape) = check(&request.query, limits)?;
+        if shape.mutation && !mutations {
+            return Err(LimitError::MutationOverGet);
+        }
+        total = total.add(Size {
+            fields: shape.fields,
+            aliases: shape.aliases,
+        });
+        within(total, limits)?;
+        if let Some(document) = document {
+            request.set_parsed_query(document);
+        }
     }
     Ok(())
 }
@@ -223,7 +233,7 @@ impl<'a> Expander<'a> {
                 }
             };
             size = size.add(part);
-            self.within(size)?;
+            within(size, self.limits)?;
         }
         Ok(size)
     }
@@ -243,16 +253,17 @@ impl<'a> Expander<'a> {
             .insert(key.as_str(), Expansion::Counted(size));
         Ok(size)
     }
+}
 
-    fn within(&self, size: Size) -> Result<(), LimitError> {
-        if size.fields > self.limits.max_fields {
-            return Err(LimitError::Fields(self.limits.max_fields));
-        }
-        if size.aliases > self.limits.max_aliases {
-            return Err(LimitError::Aliases(self.limits.max_aliases));
-        }
-        Ok(())
+/// `size`, or the limit it exceeds.
+fn within(size: Size, limits: &DocumentLimits) -> Result<(), LimitError> {
+    if size.fields > limits.max_fields {
+        return Err(LimitError::Fields(limits.max_fields));
     }
+    if size.aliases > limits.max_aliases {
+        return Err(LimitError::Aliases(limits.max_aliases));
+    }
+    Ok(())
 }
 
 /// The shape of a parsed document, or the limit it exceeds.
@@ -270,7 +281,7 @@ fn measure(document: &ExecutableDocument, limits: &DocumentLimits) -> Result<Sha
     for (_, operation) in document.operations.iter() {
         mutation |= operation.node.ty == OperationType::Mutation;
         total = total.add(expander.selection_set(&operation.node.selection_set.node)?);
-        expander.within(total)?;
+        within(total, limits)?;
     }
     for name in document.fragments.keys() {
         expander.fragment(name.as_str())?;
@@ -387,6 +398,23 @@ mod tests {
         assert_eq!(
             shape(&format!("{{ x }} {fragments}")),
             Err(LimitError::Fragments(50))
+        );
+    }
+
+    #[test]
+    fn the_documents_of_a_batch_share_the_limits() {
+        let aliases: String = (0..60).map(|i| format!("a{i}: code ")).collect();
+        let mut one = Request::new(format!("{{ {aliases} }}"));
+        let mut two = Request::new(format!("{{ {aliases} }}"));
+        assert!(prepare([&mut one], &LIMITS, true).is_ok());
+        assert_eq!(
+            prepare([&mut one, &mut two], &LIMITS, true),
+            Err(LimitError::Aliases(100))
+        );
+        let mut mutation = Request::new("mutation { x }");
+        assert_eq!(
+            prepare([&mut mutation], &LIMITS, false),
+            Err(LimitError::MutationOverGet)
         );
     }
 

@@ -7,5 +7,6 @@
 mod common;
 
 mod probe;
+mod resource_exhaustion;
 
 pub use probe::Probe;
