@@ -6,6 +6,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod aliases_and_batches;
+mod grammar_fuzz;
 mod probe;
 mod resource_exhaustion;
 
