@@ -116,3 +116,49 @@ pub fn classify(response: &mut async_graphql::Response) {
             .set("code", code.as_str());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{PathSegment, Pos};
+
+    fn classified(error: ServerError) -> ServerError {
+        let mut response = async_graphql::Response::from_errors(vec![error]);
+        classify(&mut response);
+        response.errors.remove(0)
+    }
+
+    fn code(error: &ServerError) -> Option<String> {
+        let value = error.extensions.as_ref()?.get("code")?;
+        Some(value.to_string().trim_matches('"').to_string())
+    }
+
+    fn at_field(error: ServerError) -> ServerError {
+        error.with_path(vec![PathSegment::Field("grid".into())])
+    }
+
+    #[test]
+    fn database_errors_are_internal_and_say_nothing() {
+        let locked = || Error::from(DbErr::Custom("database is locked".into()));
+        for error in [
+            locked().into_server_error(Pos::default()),
+            at_field(locked().into_server_error(Pos::default())),
+        ] {
+            let error = classified(error);
+            assert_eq!(code(&error).as_deref(), Some("INTERNAL"));
+            assert_eq!(error.message, "internal error");
+        }
+    }
+
+    #[test]
+    fn values_that_do_not_parse_and_request_errors_are_the_callers() {
+        let junk = ServerError::new(r#"Failed to parse "DateTime": input is out of range"#, None);
+        let junk = classified(at_field(junk));
+        assert_eq!(code(&junk).as_deref(), Some("BAD_USER_INPUT"));
+        assert!(junk.message.contains("DateTime"));
+        let unknown = classified(ServerError::new("Unknown field \"x\"", None));
+        assert_eq!(code(&unknown).as_deref(), Some("BAD_USER_INPUT"));
+        let coded = classified(forbidden("no").into_server_error(Pos::default()));
+        assert_eq!(code(&coded).as_deref(), Some("FORBIDDEN"));
+    }
+}
