@@ -94,6 +94,8 @@ pub struct GraphqlSettings {
     pub batch_window_micros: u64,
     /// Most operations one batched request may carry (they share one complexity budget).
     pub max_batch_operations: usize,
+    /// Longest document, in bytes (checked before it is parsed; data belongs in variables).
+    pub max_document_bytes: usize,
     /// Most tokens a document may have (checked before it is parsed).
     pub max_tokens: usize,
     /// Deepest nesting of `{`, `[` and `(` a document may have (checked before it is parsed).
@@ -200,6 +202,7 @@ max_page_size = 100
 max_node_ids = 100
 batch_window_micros = 0
 max_batch_operations = 20
+max_document_bytes = 131072
 max_tokens = 20000
 max_nesting = 64
 max_fragments = 100

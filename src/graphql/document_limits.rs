@@ -16,6 +16,8 @@ use std::collections::HashMap;
 /// The most a document may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocumentLimits {
+    /// Bytes of the text.
+    pub max_bytes: usize,
     /// Tokens of the text (names, numbers, strings, punctuators).
     pub max_tokens: usize,
     /// Nesting of `{`, `[` and `(` in the text.
@@ -31,6 +33,9 @@ pub struct DocumentLimits {
 /// Why a document is refused; every message names the limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
+    /// Too long.
+    #[error("the document is longer than {0} bytes")]
+    Bytes(usize),
     /// Too many tokens.
     #[error("the document has more than {0} tokens")]
     Tokens(usize),
@@ -68,6 +73,7 @@ pub struct Shape {
 impl From<&GraphqlSettings> for DocumentLimits {
     fn from(settings: &GraphqlSettings) -> Self {
         DocumentLimits {
+            max_bytes: settings.max_document_bytes,
             max_tokens: settings.max_tokens,
             max_nesting: settings.max_nesting,
             max_fragments: settings.max_fragments,
@@ -121,6 +127,9 @@ pub fn check(
 
 /// Counts the tokens and bracket nesting of `query` without parsing it.
 fn scan(query: &str, limits: &DocumentLimits) -> Result<(), LimitError> {
+    if query.len() > limits.max_bytes {
+        return Err(LimitError::Bytes(limits.max_bytes));
+    }
     let bytes = query.as_bytes();
     let (mut tokens, mut depth, mut i) = (0usize, 0usize, 0usize);
     while i < bytes.len() {
@@ -298,6 +307,7 @@ mod tests {
     use super::*;
 
     const LIMITS: DocumentLimits = DocumentLimits {
+        max_bytes: 100_000,
         max_tokens: 2_000,
         max_nesting: 32,
         max_fragments: 50,
@@ -388,6 +398,12 @@ mod tests {
         assert!(shape(&block).is_ok());
         let comment = format!("{{ a # {}\n }}", "{ ".repeat(5_000));
         assert!(shape(&comment).is_ok());
+    }
+
+    #[test]
+    fn a_long_document_is_refused_unread() {
+        let long = format!("{{ a(x: \"{}\") }}", "1".repeat(100_000));
+        assert_eq!(shape(&long), Err(LimitError::Bytes(100_000)));
     }
 
     #[test]
