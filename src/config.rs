@@ -32,6 +32,18 @@ pub struct Settings {
     pub events: EventSettings,
     /// Live feeds over WebSocket.
     pub subscriptions: SubscriptionSettings,
+    /// Department files pushed to `/ingest` or imported.
+    pub ingest: IngestSettings,
+}
+
+/// Department files pushed to `/ingest` or imported.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct IngestSettings {
+    /// Longest line of a file, in bytes: a longer NDJSON line is refused as a bad record, a
+    /// longer CSV line stops the file there.
+    pub max_line_bytes: usize,
+    /// Longest value of one column, in bytes: a record with a longer one is refused.
+    pub max_field_bytes: usize,
 }
 
 /// Live feeds over WebSocket.
@@ -83,6 +95,22 @@ pub struct GraphqlSettings {
     pub max_node_ids: usize,
     /// How long, in microseconds, a DataLoader gathers keys before it runs one batched statement.
     pub batch_window_micros: u64,
+    /// Most operations one batched request may carry (they share one complexity budget).
+    pub max_batch_operations: usize,
+    /// Longest document, in bytes (checked before it is parsed; data belongs in variables).
+    pub max_document_bytes: usize,
+    /// Most tokens a document may have (checked before it is parsed).
+    pub max_tokens: usize,
+    /// Deepest nesting of `{`, `[` and `(` a document may have (checked before it is parsed).
+    pub max_nesting: usize,
+    /// Most fragments a document may define.
+    pub max_fragments: usize,
+    /// Most fields a document may select once its fragment spreads are expanded.
+    pub max_fields: u64,
+    /// Most aliased fields a document may select once its fragment spreads are expanded.
+    pub max_aliases: u64,
+    /// Most directives one field may carry.
+    pub max_directives: usize,
 }
 
 /// Demo data written on first start.
@@ -213,6 +241,14 @@ default_page_size = 20
 max_page_size = 100
 max_node_ids = 100
 batch_window_micros = 0
+max_batch_operations = 20
+max_document_bytes = 131072
+max_tokens = 20000
+max_nesting = 64
+max_fragments = 100
+max_fields = 5000
+max_aliases = 200
+max_directives = 8
 
 [seed]
 persons_on_first_start = 5000
@@ -256,6 +292,10 @@ recheck_interval_secs = 30
 
 [aggregates]
 suppress_below = 5
+
+[ingest]
+max_line_bytes = 1048576
+max_field_bytes = 65536
 "#;
 
 impl Settings {

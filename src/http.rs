@@ -17,16 +17,19 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::feed::ChangeFeed;
 use crate::graphql::audit::AuditReader;
+use crate::graphql::budget::CallLimits;
+use crate::graphql::document_limits::{prepare, DocumentLimits};
 use crate::graphql::error::classify;
 use crate::graphql::loader::{drive, drive_stream, Batches};
 use crate::graphql::Schemas;
+use crate::ingest::reader::ReadLimits;
 use crate::metrics;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, BatchResponse, Data, Executor, ParseRequestError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
@@ -67,6 +70,10 @@ pub struct AppState {
     pub batch_window: Duration,
     /// How often an open WebSocket connection's API key is checked for revocation.
     pub recheck_interval: Duration,
+    /// What one call may carry.
+    pub calls: CallLimits,
+    /// How long a line and a value of a pushed department file may be.
+    pub ingest: ReadLimits,
 }
 
 impl AppState {
@@ -91,6 +98,8 @@ impl AppState {
             recheck_interval: Duration::from_secs(
                 settings.subscriptions.recheck_interval_secs.max(1),
             ),
+            calls: CallLimits::new(&settings.graphql),
+            ingest: ReadLimits::from(&settings.ingest),
         })
     }
 }
@@ -143,6 +152,7 @@ fn with_request_data(
     batches: &Batches,
 ) -> (BatchRequest, Vec<Arc<Access>>) {
     let mut accesses = Vec::new();
+    let budget = state.calls.budget(&admission.role);
     let mut prepare = |r: async_graphql::Request| {
         let access = Arc::new(admission.access_for(&r.query));
         let loaders = batches.loaders(
@@ -151,7 +161,7 @@ fn with_request_data(
             state.batch_window,
         );
         accesses.push(access.clone());
-        let r = r.data(access).data(loaders);
+        let r = r.data(access).data(loaders).data(budget.clone());
         if admission.role.audit_log {
             r.data(AuditReader)
         } else {
@@ -237,8 +247,66 @@ pub fn refused(refusal: Refusal) -> Response {
     response
 }
 
+/// A request refused before it runs, in GraphQL's error shape with BAD_USER_INPUT.
+fn bad_request(status: StatusCode, message: String) -> Response {
+    let body = json!({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]});
+    (status, Json(body)).into_response()
+}
+
+/// Checks every document of `request` (off the async workers, since that takes time in
+/// proportion to their length) and hands each its parsed document; over GET, mutations are
+/// refused.
+async fn prepare_all(
+    mut request: BatchRequest,
+    limits: DocumentLimits,
+    method: Method,
+) -> Result<BatchRequest, Response> {
+    let status = if method == Method::GET {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let checked = tokio::task::spawn_blocking(move || {
+        let checked = prepare(request.iter_mut(), &limits, method != Method::GET);
+        checked.map(|()| request)
+    })
+    .await;
+    match checked {
+        Ok(Ok(request)) => Ok(request),
+        Ok(Err(error)) => Err(bad_request(status, error.to_string())),
+        Err(_) => Err(refused(Refusal::Internal)),
+    }
+}
+
+/// Lets the operations of a call in: at most the batch limit, each counted against the
+/// principal's rate (the admission counted the first), each document within its limits.
+async fn screen(
+    request: BatchRequest,
+    state: &AppState,
+    admission: &Admission,
+    method: Method,
+) -> Result<BatchRequest, Response> {
+    let operations = request.iter().count();
+    if operations > state.calls.max_operations {
+        return Err(bad_request(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "a batch may carry at most {} operations, this one has {operations}",
+                state.calls.max_operations
+            ),
+        ));
+    }
+    let more = u32::try_from(operations.saturating_sub(1)).unwrap_or(u32::MAX);
+    state
+        .gate
+        .charge(&admission.principal, more)
+        .map_err(refused)?;
+    prepare_all(request, state.calls.documents, method).await
+}
+
 async fn graphql(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     request: Result<GraphQLBatchRequest<Rejection>, Rejection>,
 ) -> Response {
@@ -246,11 +314,16 @@ async fn graphql(
         Ok(admission) => admission,
         Err(refusal) => return refused(refusal),
     };
-    let batches = Batches::new();
-    let (request, accesses) = match request {
-        Ok(request) => with_request_data(request.into_inner(), &state, &admission, &batches),
+    let request = match request {
+        Ok(request) => request.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
+    let request = match screen(request, &state, &admission, method).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let batches = Batches::new();
+    let (request, accesses) = with_request_data(request, &state, &admission, &batches);
     let schema = state.schemas.for_role(&admission.principal.role);
     let operation = match &request {
         BatchRequest::Single(r) => r.operation_name.clone(),
@@ -337,8 +410,56 @@ struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// The operation as the admitted caller runs it, responses classified and reads audited.
+    /// The operation counted against the caller's rate and its document checked, then run; or
+    /// the reason it is not.
     fn run(
+        &self,
+        request: async_graphql::Request,
+        admission: Arc<Admission>,
+        session: Arc<Data>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let this = self.clone();
+        stream::once(async move {
+            match this.screen(request, &admission).await {
+                Ok(request) => this.operation(request, admission, session),
+                Err(response) => stream::once(async { response }).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+
+    /// Counts one operation against the caller's rate and checks its document.
+    async fn screen(
+        &self,
+        mut request: async_graphql::Request,
+        admission: &Admission,
+    ) -> Result<async_graphql::Request, async_graphql::Response> {
+        let state = &self.state;
+        if let Err(refusal) = state.gate.charge(&admission.principal, 1) {
+            let (_, code, message, _) = explain(refusal);
+            let error = async_graphql::ServerError::new(message, None);
+            let mut response = async_graphql::Response::from_errors(vec![error]);
+            response.errors[0]
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code);
+            return Err(response);
+        }
+        let limits = state.calls.documents;
+        let checked = tokio::task::spawn_blocking(move || {
+            prepare([&mut request], &limits, true).map(|()| request)
+        })
+        .await;
+        match checked {
+            Ok(Ok(request)) => Ok(request),
+            Ok(Err(error)) => Err(refused_operation(&error.to_string())),
+            Err(_) => Err(refused_operation("internal error")),
+        }
+    }
+
+    /// The operation as the admitted caller runs it, responses classified and reads audited.
+    fn operation(
         &self,
         request: async_graphql::Request,
         admission: Arc<Admission>,

@@ -453,6 +453,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &file,
                 kind,
                 format.as_deref(),
+                (&settings.ingest).into(),
             )
             .await?;
             if strict && summary.rejected > 0 {

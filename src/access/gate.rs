@@ -68,6 +68,10 @@ pub fn operation_hash(query: &str) -> String {
     hex::encode(Sha256::digest(query.as_bytes()))
 }
 
+/// The window of the per-minute request rates, in seconds: the retry delay of a batch larger
+/// than a whole minute's allowance.
+const RATE_WINDOW_SECS: u64 = 60;
+
 /// The gate of one gridhub process.
 pub struct Gate {
     db: DatabaseConnection,
@@ -142,13 +146,27 @@ impl Gate {
     }
 
     fn check_rate(&self, principal: &Principal) -> Result<(), Refusal> {
-        let Some(limiter) = self.limiters.get(&principal.role) else {
+        self.charge(principal, 1)
+    }
+
+    /// Counts `operations` more operations of `principal` against its role's rate: every
+    /// operation of a batch and every operation started on a WebSocket counts, not only the call
+    /// that carries them. All are let through or none.
+    pub fn charge(&self, principal: &Principal, operations: u32) -> Result<(), Refusal> {
+        let (Some(limiter), Some(n)) = (
+            self.limiters.get(&principal.role),
+            NonZeroU32::new(operations),
+        ) else {
             return Ok(());
         };
-        limiter.check_key(&principal.subject).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            Refusal::TooManyRequests(wait.as_secs().max(1))
-        })
+        match limiter.check_key_n(&principal.subject, n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(Refusal::TooManyRequests(wait.as_secs().max(1)))
+            }
+            Err(_) => Err(Refusal::TooManyRequests(RATE_WINDOW_SECS)),
+        }
     }
 
     async fn grid_id(&self, code: &str) -> Result<i64, Refusal> {

@@ -2,7 +2,8 @@
 //! (BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, INTERNAL). Internal details go
 //! to the log, never to the client.
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::{Error, ErrorExtensions, ServerError};
+use sea_orm::DbErr;
 use std::fmt::Display;
 
 /// The codes a client can branch on.
@@ -77,19 +78,87 @@ impl<T, E: Display> OrInternal<T> for Result<T, E> {
     }
 }
 
-/// Gives every error of a finished response a code: request-level errors (parse, validation,
-/// depth and complexity limits) have no path and become BAD_USER_INPUT; anything else without a
-/// code is INTERNAL.
+/// Prefixes of the messages async-graphql gives an argument or variable value that does not
+/// parse as its type (a malformed DateTime, a string for an Int).
+const INPUT_VALUE_ERRORS: [&str; 2] = ["Failed to parse \"", "Expected input type \""];
+
+/// Whether an uncoded error is the caller's: a request-level error (parse, validation, depth and
+/// complexity limits: no path, and not caused by the database) or a value that does not parse.
+fn is_callers(error: &ServerError) -> bool {
+    let input_value = INPUT_VALUE_ERRORS
+        .iter()
+        .any(|prefix| error.message.starts_with(prefix));
+    input_value || (error.path.is_empty() && error.source::<DbErr>().is_none())
+}
+
+/// Gives every error of a finished response a code: request-level errors and values that do
+/// not parse become BAD_USER_INPUT; anything else without a code (a database error, a failed
+/// resolver) becomes INTERNAL with a generic message, its text logged.
 pub fn classify(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            let code = if error.path.is_empty() {
-                Code::BadUserInput
-            } else {
-                Code::Internal
-            };
-            extensions.set("code", code.as_str());
+        if error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some())
+        {
+            continue;
         }
+        let code = if is_callers(error) {
+            Code::BadUserInput
+        } else {
+            tracing::error!(error = %error.message, path = ?error.path, "internal error in a response");
+            error.message = "internal error".to_string();
+            Code::Internal
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{PathSegment, Pos};
+
+    fn classified(error: ServerError) -> ServerError {
+        let mut response = async_graphql::Response::from_errors(vec![error]);
+        classify(&mut response);
+        response.errors.remove(0)
+    }
+
+    fn code(error: &ServerError) -> Option<String> {
+        let value = error.extensions.as_ref()?.get("code")?;
+        Some(value.to_string().trim_matches('"').to_string())
+    }
+
+    fn at_field(error: ServerError) -> ServerError {
+        error.with_path(vec![PathSegment::Field("grid".into())])
+    }
+
+    #[test]
+    fn database_errors_are_internal_and_say_nothing() {
+        let locked = || Error::from(DbErr::Custom("database is locked".into()));
+        for error in [
+            locked().into_server_error(Pos::default()),
+            at_field(locked().into_server_error(Pos::default())),
+        ] {
+            let error = classified(error);
+            assert_eq!(code(&error).as_deref(), Some("INTERNAL"));
+            assert_eq!(error.message, "internal error");
+        }
+    }
+
+    #[test]
+    fn values_that_do_not_parse_and_request_errors_are_the_callers() {
+        let junk = ServerError::new(r#"Failed to parse "DateTime": input is out of range"#, None);
+        let junk = classified(at_field(junk));
+        assert_eq!(code(&junk).as_deref(), Some("BAD_USER_INPUT"));
+        assert!(junk.message.contains("DateTime"));
+        let unknown = classified(ServerError::new("Unknown field \"x\"", None));
+        assert_eq!(code(&unknown).as_deref(), Some("BAD_USER_INPUT"));
+        let coded = classified(forbidden("no").into_server_error(Pos::default()));
+        assert_eq!(code(&coded).as_deref(), Some("FORBIDDEN"));
     }
 }

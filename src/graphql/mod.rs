@@ -4,8 +4,10 @@
 
 pub mod audit;
 pub mod break_glass;
+pub mod budget;
 pub mod connection;
 pub mod department;
+pub mod document_limits;
 pub mod error;
 pub mod event;
 pub mod event_loop;
@@ -79,7 +81,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
-/// The schema over `db` with `limits` (unset ones from `settings`), introspection on or off.
+/// The schema over `db` with `limits` (unset ones from `settings`), introspection on or off
+/// (and "did you mean" suggestions, which name fields, with it); every operation is charged to
+/// its call's complexity budget ([`budget`]).
 /// Each request adds its access and a fresh DataLoader (see `http`).
 pub fn build(
     db: Database,
@@ -107,9 +111,11 @@ pub fn build(
         )))
         .data(settings.aggregates)
         .limit_depth(limits.max_depth.unwrap_or(graphql.max_depth))
-        .limit_complexity(limits.max_complexity.unwrap_or(graphql.max_complexity));
+        .limit_complexity(limits.max_complexity.unwrap_or(graphql.max_complexity))
+        .limit_directives(graphql.max_directives)
+        .extension(budget::Budgeted);
     if !introspection {
-        builder = builder.disable_introspection();
+        builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
 }

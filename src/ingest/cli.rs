@@ -3,7 +3,7 @@
 
 use super::outcome::Summary;
 use super::pipeline::{self, ImportRequest};
-use super::reader::Format;
+use super::reader::{Format, ReadLimits};
 use crate::entity::{import, import_rejection};
 use anyhow::{anyhow, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -48,6 +48,7 @@ pub async fn import_file(
     path: &Path,
     kind: Option<String>,
     format: Option<&str>,
+    limits: ReadLimits,
 ) -> anyhow::Result<Summary> {
     let format = format_of(path, format)?;
     let file =
@@ -61,6 +62,7 @@ pub async fn import_file(
         source: file,
         large_cache: true,
         scope: None,
+        limits,
     };
     let bar = progress_bar();
     let summary = pipeline::run(db, request, &bar).await;

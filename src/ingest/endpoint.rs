@@ -79,6 +79,7 @@ pub async fn ingest(
         source: SyncIoBridge::new(StreamReader::new(stream)),
         large_cache: false,
         scope: admission.access_for("").scope.root,
+        limits: state.ingest,
     };
     match pipeline::run(&state.db.conn, request, &ProgressBar::hidden()).await {
         Ok(summary) => {

@@ -12,7 +12,7 @@ use super::party::{MembersWriter, OrganizationsWriter};
 use super::persons::PersonsWriter;
 use super::police::{DevicesWriter, GridPoliceWriter};
 use super::property::ResidentsWriter;
-use super::reader::{Format, Mapping, Row, RowReader};
+use super::reader::{Format, Mapping, ReadLimits, Row, RowReader};
 use super::scope::WriteScope;
 use super::service_requests::ServiceRequestsWriter;
 use super::volunteer_hours::VolunteerHoursWriter;
@@ -55,6 +55,8 @@ pub struct ImportRequest<R> {
     /// Id of the grid whose subtree bounds every write (the pushing principal's grid scope);
     /// `None` for the whole hub.
     pub scope: Option<i64>,
+    /// How long a line and a value may be.
+    pub limits: ReadLimits,
 }
 
 /// A row as read: decoded, or a line that could not be read.
@@ -172,8 +174,14 @@ pub async fn run<R: Read + Send + 'static>(
             request.department
         )
     })?;
-    let (kind, mut batches) =
-        read_in_batches(request.source, request.format, mapping, request.kind).await?;
+    let (kind, mut batches) = read_in_batches(
+        request.source,
+        request.format,
+        mapping,
+        request.kind,
+        request.limits,
+    )
+    .await?;
     let department_id = department_id(db, &request.department).await?;
     let scope = WriteScope::of(db, request.scope).await?;
     let mut writer = Writer::new(db, &request.department, department_id, &kind, &scope).await?;
@@ -212,17 +220,19 @@ async fn read_in_batches<R: Read + Send + 'static>(
     format: Format,
     mapping: Mapping,
     kind: Option<String>,
+    limits: ReadLimits,
 ) -> anyhow::Result<(String, mpsc::Receiver<Vec<ReadRow>>)> {
     let (layout_sender, layout) = oneshot::channel();
     let (sender, batches) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
-        let (rows, layout) = match RowReader::open(source, format, &mapping, kind.as_deref()) {
-            Ok(opened) => opened,
-            Err(error) => {
-                let _ = layout_sender.send(Err(error.to_string()));
-                return;
-            }
-        };
+        let (rows, layout) =
+            match RowReader::open_with(source, format, &mapping, kind.as_deref(), limits) {
+                Ok(opened) => opened,
+                Err(error) => {
+                    let _ = layout_sender.send(Err(error.to_string()));
+                    return;
+                }
+            };
         let _ = layout_sender.send(Ok(layout.kind.clone()));
         let mut batch = Vec::with_capacity(BATCH_ROWS);
         for row in rows {

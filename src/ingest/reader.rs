@@ -5,7 +5,10 @@
 //! each, and the columns it requires. [`Mapping::resolve`] matches a file's header to one kind and
 //! gives a [`Layout`]; [`RowReader`] then yields one [`Row`] per record of a CSV or NDJSON file,
 //! UTF-8 or GBK, in constant memory. A bad record becomes a [`RowError`] for its line and reading
-//! goes on; only problems that make the whole file unreadable are a [`ReadError`].
+//! goes on; only problems that make the whole file unreadable are a [`ReadError`]. Memory stays
+//! bounded by [`ReadLimits`]: an NDJSON line longer than the limit is skipped (a [`RowError`]),
+//! a CSV line longer than it stops the file there, and a value longer than its limit is refused
+//! for its record.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -13,6 +16,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
+use crate::config::IngestSettings;
 use encoding_rs_io::DecodeReaderBytesBuilder;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -558,6 +562,33 @@ impl Format {
 /// Decoded (UTF-8) input.
 type Input = Box<dyn Read + Send>;
 
+/// How long a line and a value of a department file may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Longest physical line, in bytes.
+    pub max_line_bytes: usize,
+    /// Longest value of one column, in bytes.
+    pub max_field_bytes: usize,
+}
+
+impl From<&IngestSettings> for ReadLimits {
+    fn from(settings: &IngestSettings) -> Self {
+        ReadLimits {
+            max_line_bytes: settings.max_line_bytes,
+            max_field_bytes: settings.max_field_bytes,
+        }
+    }
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_line_bytes: 1 << 20,
+            max_field_bytes: 64 << 10,
+        }
+    }
+}
+
 /// An NDJSON object with the line it is on.
 type Numbered = (u64, Map<String, Value>);
 
@@ -575,6 +606,7 @@ enum Source {
         line: u64,
         buf: Vec<u8>,
         first: Option<Numbered>,
+        max_line: usize,
     },
 }
 
@@ -583,27 +615,44 @@ pub struct RowReader {
     source: Source,
     layout: Layout,
     encoding: Encoding,
+    max_field: usize,
     done: bool,
 }
 
 impl RowReader {
-    /// Starts reading: detects the encoding, reads the header (CSV) or first object (NDJSON),
-    /// and resolves it against the mapping. Returns the reader and the file's layout.
+    /// Starts reading with the default [`ReadLimits`]: see [`RowReader::open_with`].
     pub fn open(
         reader: impl Read + Send + 'static,
         format: Format,
         mapping: &Mapping,
         kind: Option<&str>,
     ) -> Result<(RowReader, Layout), ReadError> {
+        Self::open_with(reader, format, mapping, kind, ReadLimits::default())
+    }
+
+    /// Starts reading: detects the encoding, reads the header (CSV) or first object (NDJSON),
+    /// and resolves it against the mapping. Returns the reader and the file's layout.
+    pub fn open_with(
+        reader: impl Read + Send + 'static,
+        format: Format,
+        mapping: &Mapping,
+        kind: Option<&str>,
+        limits: ReadLimits,
+    ) -> Result<(RowReader, Layout), ReadError> {
         let (input, encoding) = decode(reader)?;
         let (source, layout) = match format {
-            Format::Csv => open_csv(input, mapping, kind)?,
-            Format::Ndjson => open_ndjson(input, mapping, kind)?,
+            Format::Csv => open_csv(
+                Box::new(LineGuard::new(input, limits.max_line_bytes)),
+                mapping,
+                kind,
+            )?,
+            Format::Ndjson => open_ndjson(input, mapping, kind, limits.max_line_bytes)?,
         };
         let reader = RowReader {
             source,
             layout: layout.clone(),
             encoding,
+            max_field: limits.max_field_bytes,
             done: false,
         };
         Ok((reader, layout))
@@ -642,6 +691,7 @@ impl RowReader {
             line,
             buf,
             first,
+            max_line,
         } = &mut self.source
         else {
             return None;
@@ -649,7 +699,7 @@ impl RowReader {
         if let Some((at, object)) = first.take() {
             return Some(self.layout.json_row(at, object));
         }
-        match next_object(lines, line, buf)? {
+        match next_object(lines, line, buf, *max_line)? {
             Ok((at, object)) => Some(self.layout.json_row(at, object)),
             Err(e) => {
                 self.done |= e.fatal;
@@ -671,7 +721,74 @@ impl Iterator for RowReader {
             Source::Ndjson { .. } => self.next_ndjson(),
         };
         self.done |= next.is_none();
-        next
+        next.map(|row| row.and_then(|row| within_field_limit(row, self.max_field)))
+    }
+}
+
+/// The row, or an error naming its first value longer than `max` bytes.
+fn within_field_limit(row: Row, max: usize) -> Result<Row, RowError> {
+    match row.values.iter().find(|(_, value)| value.len() > max) {
+        Some((column, value)) => Err(RowError::new(
+            row.line,
+            format!(
+                "the value of `{column}` is {} bytes long, longer than the limit of {max}",
+                value.len()
+            ),
+        )),
+        None => Ok(row),
+    }
+}
+
+/// A reader that fails once a physical line grows longer than its limit, so that a CSV reader
+/// never buffers more than one line of that length. The bytes before the overlong line are
+/// read as usual; the read after them fails.
+struct LineGuard<R> {
+    inner: R,
+    max: usize,
+    since_newline: usize,
+    over: bool,
+}
+
+impl<R> LineGuard<R> {
+    fn new(inner: R, max: usize) -> LineGuard<R> {
+        LineGuard {
+            inner,
+            max,
+            since_newline: 0,
+            over: false,
+        }
+    }
+
+    fn too_long(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a line is longer than the limit of {} bytes", self.max),
+        )
+    }
+}
+
+impl<R: Read> Read for LineGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.over {
+            return Err(self.too_long());
+        }
+        let n = self.inner.read(buf)?;
+        for (at, &byte) in buf[..n].iter().enumerate() {
+            self.since_newline = if byte == b'\n' {
+                0
+            } else {
+                self.since_newline + 1
+            };
+            if self.since_newline > self.max {
+                self.over = true;
+                return if at == 0 {
+                    Err(self.too_long())
+                } else {
+                    Ok(at)
+                };
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -738,10 +855,11 @@ fn open_ndjson(
     input: Input,
     mapping: &Mapping,
     kind: Option<&str>,
+    max_line: usize,
 ) -> Result<(Source, Layout), ReadError> {
     let mut lines = BufReader::new(input);
     let (mut line, mut buf) = (0, Vec::new());
-    let (at, object) = match next_object(&mut lines, &mut line, &mut buf) {
+    let (at, object) = match next_object(&mut lines, &mut line, &mut buf, max_line) {
         None => return Err(ReadError::Empty),
         Some(Err(e)) => {
             return Err(ReadError::BadHeader {
@@ -759,21 +877,30 @@ fn open_ndjson(
         line,
         buf,
         first,
+        max_line,
     };
     Ok((source, layout))
 }
 
-/// The next non-blank NDJSON line as an object with its line number; `None` at the end.
+/// The next non-blank NDJSON line as an object with its line number; `None` at the end. A line
+/// longer than `max_line` bytes is read past without being kept and is an error of its line.
 fn next_object(
     lines: &mut impl BufRead,
     line: &mut u64,
     buf: &mut Vec<u8>,
+    max_line: usize,
 ) -> Option<Result<Numbered, RowError>> {
     loop {
         buf.clear();
-        match lines.read_until(b'\n', buf) {
-            Ok(0) => return None,
-            Ok(_) => *line += 1,
+        match read_line_within(lines, buf, max_line) {
+            Ok(Line::End) => return None,
+            Ok(Line::Read) => *line += 1,
+            Ok(Line::TooLong(length)) => {
+                *line += 1;
+                let reason =
+                    format!("the line is {length} bytes long, longer than the limit of {max_line}");
+                return Some(Err(RowError::new(*line, reason)));
+            }
             Err(e) => {
                 return Some(Err(RowError {
                     line: *line + 1,
@@ -790,6 +917,51 @@ fn next_object(
                 .map(|o| (*line, o))
                 .map_err(|reason| RowError::new(*line, reason)),
         );
+    }
+}
+
+/// What reading one line found.
+enum Line {
+    /// The end of the input.
+    End,
+    /// A line, in the buffer.
+    Read,
+    /// A line of this many bytes, longer than the limit: skipped, not kept.
+    TooLong(usize),
+}
+
+/// Reads one line (with its newline) into `buf` unless it is longer than `max` bytes, in which
+/// case it is read past and only its length is kept.
+fn read_line_within(lines: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Line> {
+    let mut length = 0usize;
+    loop {
+        let available = lines.fill_buf()?;
+        if available.is_empty() {
+            return Ok(match length {
+                0 => Line::End,
+                n if n > max => Line::TooLong(n),
+                _ => Line::Read,
+            });
+        }
+        let (chunk, ends) = match available.iter().position(|b| *b == b'\n') {
+            Some(at) => (&available[..=at], true),
+            None => (available, false),
+        };
+        length += chunk.len();
+        if length <= max {
+            buf.extend_from_slice(chunk);
+        } else {
+            buf.clear();
+        }
+        let used = chunk.len();
+        lines.consume(used);
+        if ends {
+            return Ok(if length > max {
+                Line::TooLong(length)
+            } else {
+                Line::Read
+            });
+        }
     }
 }
 
@@ -1176,6 +1348,66 @@ mod tests {
         assert_eq!(last.line, 5);
         assert_eq!(last.values["phone"], "13800138000");
         assert!(!last.values.contains_key("grid_code"));
+    }
+
+    fn read_within(text: &str, format: Format, limits: ReadLimits) -> Vec<Result<Row, RowError>> {
+        let source = Cursor::new(text.as_bytes().to_vec());
+        let (reader, _) =
+            RowReader::open_with(source, format, &police(), None, limits).expect("opens");
+        reader.collect()
+    }
+
+    const SMALL: ReadLimits = ReadLimits {
+        max_line_bytes: 200,
+        max_field_bytes: 20,
+    };
+
+    #[test]
+    fn an_ndjson_line_over_the_limit_is_refused_and_reading_goes_on() {
+        let long = "x".repeat(10_000);
+        let text = format!(
+            "{{\"id_number\": \"1\", \"name\": \"a\", \"grid_code\": \"g\"}}\n{{\"id_number\": \"{long}\"}}\n{{\"id_number\": \"3\", \"name\": \"c\"}}\n"
+        );
+        let results = read_within(&text, Format::Ndjson, SMALL);
+        assert_eq!(results.len(), 3);
+        let refused = results[1].as_ref().unwrap_err();
+        assert_eq!(refused.line, 2);
+        assert!(!refused.fatal);
+        assert!(
+            refused.reason.contains("longer than the limit of 200"),
+            "{}",
+            refused.reason
+        );
+        assert_eq!(results[2].as_ref().expect("row").values["name"], "c");
+    }
+
+    #[test]
+    fn a_value_over_the_limit_is_refused_for_its_record() {
+        let long = "y".repeat(30);
+        let text = format!("身份证号,姓名,网格编码\n1,{long},g\n2,b,g\n");
+        let results = read_within(&text, Format::Csv, SMALL);
+        let refused = results[0].as_ref().unwrap_err();
+        assert!(
+            refused.reason.contains("`name` is 30 bytes long"),
+            "{}",
+            refused.reason
+        );
+        assert_eq!(results[1].as_ref().expect("row").values["name"], "b");
+    }
+
+    #[test]
+    fn a_csv_line_over_the_limit_stops_the_file_there() {
+        let long = "z".repeat(10_000);
+        let text = format!("身份证号,姓名,网格编码\n1,a,g\n2,{long},g\n3,c,g\n");
+        let results = read_within(&text, Format::Csv, SMALL);
+        let last = results.last().unwrap().as_ref().unwrap_err();
+        assert!(last.fatal);
+        assert!(
+            last.reason.contains("longer than the limit of 200"),
+            "{}",
+            last.reason
+        );
+        assert!(results.len() <= 2);
     }
 
     #[test]

@@ -6,13 +6,16 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod aliases_and_batches;
 mod audit_completeness;
 mod audit_tampering;
 mod credentials;
 mod differencing;
+mod grammar_fuzz;
 mod lookup_oracles;
 mod payload_leakage;
 mod probe;
+mod resource_exhaustion;
 mod websocket_lifetime;
 mod write_scope;
 

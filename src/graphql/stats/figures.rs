@@ -10,7 +10,7 @@ use crate::domain::suppression::{shown, shown_measure, withheld};
 use crate::entity::event;
 use crate::entity::vocabulary::{EventCategory, EventPriority, EventStatus, VolunteerCategory};
 use crate::event_loop::overdue_at;
-use crate::graphql::connection::PageLimits;
+use crate::graphql::connection::{page_complexity, PageLimits};
 use crate::graphql::error::bad_input;
 use crate::graphql::event::Event;
 use crate::graphql::guard::{access, require_reads};
@@ -206,6 +206,14 @@ impl GridStats {
     }
 }
 
+/// Complexity of one count (a per-grid tally or a live count of open events): a few index reads.
+const COUNT_COST: usize = 5;
+
+/// Complexity of one breakdown (events by status, category or priority, deadline compliance,
+/// volunteer hours): a grouped scan of the subtree's events or activities. An alias with other
+/// arguments is another scan, so each alias costs this again.
+const AGGREGATE_COST: usize = 50;
+
 /// Counts over a grid's subtree, for dashboards and command-centre screens. Counts made of rows
 /// the caller's role may not read are withheld (null) when above zero and below
 /// `aggregates.suppress_below` (small-count suppression), and rounded to the nearest multiple
@@ -214,6 +222,7 @@ impl GridStats {
 #[Object]
 impl GridStats {
     /// Persons living in the subtree; null when withheld by small-count suppression.
+    #[graphql(complexity = "COUNT_COST + child_complexity")]
     async fn population(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let n = self.count(ctx, Stat::Population).await?;
         self.shown(ctx)?.count(n, Kind::Person)
@@ -221,6 +230,7 @@ impl GridStats {
 
     /// Households 户 in the subtree: current household heads of its houses; null when withheld
     /// by small-count suppression.
+    #[graphql(complexity = "COUNT_COST + child_complexity")]
     async fn households(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let n = self.count(ctx, Stat::Households).await?;
         self.shown(ctx)?.count(n, Kind::Person)
@@ -228,6 +238,7 @@ impl GridStats {
 
     /// Events in the subtree that still need work; null when withheld by small-count
     /// suppression.
+    #[graphql(complexity = "COUNT_COST + child_complexity")]
     async fn open_events(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let n = self.count(ctx, Stat::OpenEvents).await?;
         self.shown(ctx)?.count(n, Kind::Event)
@@ -235,6 +246,7 @@ impl GridStats {
 
     /// Open events in the subtree past their resolution deadline; null when withheld by
     /// small-count suppression.
+    #[graphql(complexity = "COUNT_COST + child_complexity")]
     async fn overdue_events(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let n = self.count(ctx, Stat::OverdueEvents).await?;
         self.shown(ctx)?.count(n, Kind::Event)
@@ -249,6 +261,7 @@ impl GridStats {
     }
 
     /// Events of the subtree by status, every status listed (zeros included).
+    #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn events_by_status(&self, ctx: &Context<'_>) -> Result<Vec<EventStatusCount>> {
         self.events_by(ctx, 0, |key, count, suppressed| EventStatusCount {
             key,
@@ -259,6 +272,7 @@ impl GridStats {
     }
 
     /// Events of the subtree by category, every category listed (zeros included).
+    #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn events_by_category(&self, ctx: &Context<'_>) -> Result<Vec<EventCategoryCount>> {
         self.events_by(ctx, 1, |key, count, suppressed| EventCategoryCount {
             key,
@@ -269,6 +283,7 @@ impl GridStats {
     }
 
     /// Events of the subtree by priority, every priority listed (zeros included).
+    #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn events_by_priority(&self, ctx: &Context<'_>) -> Result<Vec<EventPriorityCount>> {
         self.events_by(ctx, 2, |key, count, suppressed| EventPriorityCount {
             key,
@@ -281,6 +296,7 @@ impl GridStats {
     /// Deadline compliance 按期办结率: of the subtree's events that were resolved, the share
     /// resolved by their `resolveBy` (0–1). Null when none was resolved (or when their number is
     /// withheld by small-count suppression).
+    #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn deadline_compliance(
         &self,
         ctx: &Context<'_>,
@@ -306,6 +322,7 @@ impl GridStats {
     }
 
     /// The subtree's open events past their resolution deadline, most overdue first.
+    #[graphql(complexity = "page_complexity(Some(first), None, child_complexity)")]
     async fn overdue(
         &self,
         ctx: &Context<'_>,
@@ -338,6 +355,7 @@ impl GridStats {
 
     /// Events of the subtree reported and resolved per day (UTC), for the last `days` days up
     /// to today, every day listed (zeros included), oldest first.
+    #[graphql(complexity = "2 * AGGREGATE_COST + child_complexity")]
     async fn events_per_day(
         &self,
         ctx: &Context<'_>,
@@ -388,6 +406,7 @@ impl GridStats {
     /// Party members 党员 of the subtree: distinct persons with a current membership as party
     /// member of a party organisation attached to a grid of the subtree; null when withheld by
     /// small-count suppression.
+    #[graphql(complexity = "COUNT_COST + child_complexity")]
     async fn party_members(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let today = Utc::now().date_naive();
         let rows = self.rows(ctx, Breakdown::PartyMembers { today }).await?;
@@ -397,6 +416,7 @@ impl GridStats {
 
     /// Volunteers 志愿者 of the subtree: distinct persons who took part in a volunteer activity
     /// held in it; null when withheld by small-count suppression.
+    #[graphql(complexity = "COUNT_COST + child_complexity")]
     async fn volunteers(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let rows = self.rows(ctx, Breakdown::Volunteers).await?;
         let n = rows.iter().map(|r| r.n).sum();
@@ -405,6 +425,7 @@ impl GridStats {
 
     /// Volunteer service 志愿服务 of the subtree by category, every category listed (zeros
     /// included): activities, volunteers and hours served.
+    #[graphql(complexity = "AGGREGATE_COST + child_complexity")]
     async fn volunteer_hours(&self, ctx: &Context<'_>) -> Result<Vec<VolunteerHours>> {
         let rows = self.rows(ctx, Breakdown::VolunteerHours).await?;
         let shown = self.shown(ctx)?;
