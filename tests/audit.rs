@@ -646,7 +646,7 @@ async fn a_failing_audit_store_refuses_full_reads_until_it_recovers() {
         );
         let headers = [
             ("Authorization", admin.as_str()),
-            ("X-Purpose", "home visit"),
+            ("X-Purpose", "welfare_assessment"),
             ("X-Case-Id", "CASE-12"),
         ];
         let card = "{ persons(first: 3, filter: {}) { nodes { idNumber } } }";
@@ -671,7 +671,15 @@ async fn a_failing_audit_store_refuses_full_reads_until_it_recovers() {
             refused["data"]["persons"]["nodes"][0]["idNumber"].is_null(),
             "{backend:?}: a full read was served unaudited: {refused}"
         );
-        let (_, metrics) = hub.get("/metrics").await;
+        let metrics = reqwest::Client::new()
+            .get(format!("{}/metrics", hub.base))
+            .header("Authorization", admin.as_str())
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .unwrap_or_default();
         assert!(
             metrics.contains("gridhub_audit_write_failures_total"),
             "{backend:?}: no metric of failed audit writes"

@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::imports::{counts, scalar, GRIDHUB};
+use common::imports::{counts, person_with_id_number, scalar, GRIDHUB};
 use common::{backends, Hub};
 use gridhub::access::credentials::{create_key, NewKey};
 use gridhub::domain::id_number::{compose, Gender};
@@ -265,14 +265,9 @@ async fn police_person_files_import_with_exact_counts_and_again_change_nothing()
             "{backend:?}: {output}"
         );
 
-        let data = hub
-            .data(
-                r#"{ personByIdNumber(idNumber: "65020319620308184X") { name sourceRecords { sourceId department { code } } } }"#,
-                serde_json::json!({}),
-            )
-            .await;
-        let person = &data["personByIdNumber"];
-        assert_eq!(person["name"], "李秀英", "{backend:?}: {data}");
+        let fields = "name sourceRecords { sourceId department { code } }";
+        let person = &person_with_id_number(&hub, "65020319620308184X", fields).await;
+        assert_eq!(person["name"], "李秀英", "{backend:?}: {person}");
         assert_eq!(person["sourceRecords"][0]["department"]["code"], "police");
     }
 }

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::imports::{counts, fixture, import, import_twice, scalar, LI_XIUYING};
+use common::imports::{
+    counts, fixture, import, import_twice, person_with_id_number, scalar, LI_XIUYING,
+};
 use common::{backends, Hub};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -214,14 +216,9 @@ async fn li_xiuying_is_one_person_with_records_from_all_four_departments() {
             let (code, output) = import(&hub, department, kind, &fixture(path));
             assert_eq!(code, 0, "{backend:?} {path}: {output}");
         }
-        let data = hub
-            .data(
-                r#"query($id: String!) { personByIdNumber(idNumber: $id) { name tags sourceRecords { department { code } } } }"#,
-                json!({ "id": LI_XIUYING }),
-            )
-            .await;
-        let person = &data["personByIdNumber"];
-        assert_eq!(person["name"], "李秀英", "{backend:?}: {data}");
+        let fields = "name tags sourceRecords { department { code } }";
+        let person = &person_with_id_number(&hub, LI_XIUYING, fields).await;
+        assert_eq!(person["name"], "李秀英", "{backend:?}: {person}");
         let mut departments: Vec<&str> = person["sourceRecords"]
             .as_array()
             .unwrap()
@@ -232,14 +229,14 @@ async fn li_xiuying_is_one_person_with_records_from_all_four_departments() {
         assert_eq!(
             departments,
             ["civil_affairs", "party", "police", "property"],
-            "{backend:?}: one record from each department, each formatted differently: {data}"
+            "{backend:?}: one record from each department, each formatted differently: {person}"
         );
         assert!(
             !person["tags"]
                 .as_array()
                 .unwrap()
                 .contains(&json!("LOW_INCOME")),
-            "{backend:?}: welfare status is hidden from the anonymous caller: {data}"
+            "{backend:?}: welfare status is hidden from the anonymous caller: {person}"
         );
         let tag = format!("SELECT COUNT(*) FROM person_tags t JOIN persons p ON p.id = t.person_id WHERE p.id_number = '{LI_XIUYING}' AND t.tag = 'low_income'");
         assert_eq!(scalar(&hub, &tag).await, 1, "{backend:?}");

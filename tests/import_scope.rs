@@ -209,8 +209,8 @@ async fn rejected_rows_are_masked_unless_read_in_full_with_a_purpose_and_then_au
         let before = scalar(&hub, "SELECT COUNT(*) FROM audit_entries").await;
         let full = read(vec![
             ("Authorization", officer.clone()),
-            ("X-Purpose", "data-quality".into()),
-            ("X-Case-Id", "DQ-7".into()),
+            ("X-Purpose", "data_quality".into()),
+            ("X-Case-Id", "DQ-0007".into()),
         ])
         .await;
         let raw = full["data"]["imports"][0]["rejections"][0]["raw"]

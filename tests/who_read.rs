@@ -210,7 +210,7 @@ async fn an_auditor_sees_who_read_a_residents_fields_and_why() {
 fn stated(auth: &str) -> Vec<(&str, &str)> {
     vec![
         ("Authorization", auth),
-        ("X-Purpose", "service check"),
+        ("X-Purpose", "case_handling"),
         ("X-Case-Id", "CASE-11"),
     ]
 }

@@ -102,7 +102,7 @@ const REPORT: &str =
 fn stated(auth: &str) -> [(&str, &str); 3] {
     [
         ("Authorization", auth),
-        ("X-Purpose", "service check"),
+        ("X-Purpose", "case_handling"),
         ("X-Case-Id", "CASE-12"),
     ]
 }

@@ -38,8 +38,8 @@ async fn read_some(hub: &Hub, n: usize) {
     let admin = bearer("reader", "admin", None, None);
     let headers = [
         ("Authorization", admin.as_str()),
-        ("X-Purpose", "household check"),
-        ("X-Case-Id", "CASE-3"),
+        ("X-Purpose", "case_handling"),
+        ("X-Case-Id", "CASE-0003"),
     ];
     let before = audit::entries(&hub.db.conn).await.len();
     let body = json!({"query": "{ persons(first: 1, filter: {}) { nodes { idNumber } } }"});

@@ -11,6 +11,7 @@ mod audit_completeness;
 mod audit_tampering;
 mod credentials;
 mod differencing;
+mod event_steps;
 mod grammar_fuzz;
 mod lookup_oracles;
 mod payload_leakage;

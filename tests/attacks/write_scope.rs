@@ -612,7 +612,7 @@ async fn rejection_attacks(hub: &Hub, w: &World, probe: &mut Probe) {
     for (who, (header, value)) in readers {
         let mut headers = vec![(header.as_str(), value.as_str())];
         if who.ends_with("with a purpose") {
-            headers.extend([("X-Purpose", "investigation"), ("X-Case-Id", "C-1")]);
+            headers.extend([("X-Purpose", "public_security"), ("X-Case-Id", "CASE-0001")]);
         }
         let answer = hub.query_as(&headers, query.clone()).await.2;
         let text = answer["data"].to_string();

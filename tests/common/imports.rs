@@ -3,6 +3,7 @@
 
 use super::Hub;
 use sea_orm::{ConnectionTrait, Statement};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -95,4 +96,16 @@ pub fn import_twice(
         );
     }
     output
+}
+
+/// The person with `id_number`, as `fields` of a `Person` read by the development principal
+/// (which may not look persons up by ID number: the id is found in the database).
+pub async fn person_with_id_number(hub: &Hub, id_number: &str, fields: &str) -> Value {
+    let sql = format!("SELECT id FROM persons WHERE id_number = '{id_number}'");
+    let id = gridhub::graphql::id::encode(
+        gridhub::graphql::id::NodeType::Person,
+        scalar(hub, &sql).await,
+    );
+    let query = format!("query($id: ID!) {{ node(id: $id) {{ ... on Person {{ {fields} }} }} }}");
+    hub.data(&query, serde_json::json!({ "id": id })).await["node"].clone()
 }
