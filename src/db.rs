@@ -7,7 +7,10 @@ use crate::config::DatabaseSettings;
 use crate::metrics;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +83,17 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Database, DbErr> {
         }
     });
     Ok(Database { conn, statements })
+}
+
+/// A transaction that writes: on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+/// waiting for other writers such as the audit log, instead of failing with "database is
+/// locked" when it first reads and then finds another writer committed meanwhile.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -3,6 +3,7 @@
 //! the event's timeline in the same transaction, and publishes the change to the change feed.
 //! The GraphQL mutations and the deadline sweeper both come through here.
 
+use crate::db::begin_write;
 use crate::domain::deadlines::Deadlines;
 use crate::domain::event_loop::{
     check_satisfaction, next_status, taker, Holder, IllegalStep, Taker, OPEN,
@@ -15,9 +16,8 @@ use crate::feed::{ChangeFeed, EventChange, SharedRow};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, Set, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 
 /// Why a step was not taken.
@@ -272,17 +272,6 @@ pub async fn grid_code(db: &impl ConnectionTrait, id: i64) -> Result<String, DbE
         .await?
         .map(|g| g.code)
         .unwrap_or_default())
-}
-
-/// A transaction that writes: on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
-/// waiting for other writers such as the audit log, instead of failing when it first reads and
-/// then finds another writer committed meanwhile.
-async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
 }
 
 /// Saves `changed` only if the event is still in `status`: of two steps taken at once, the

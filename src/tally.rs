@@ -9,9 +9,7 @@
 use crate::entity::vocabulary::ResidenceRole;
 use crate::entity::{grid, grid_tally, house, person, residence};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
 
 /// `SELECT grid_id, COUNT(*) AS n FROM … GROUP BY grid_id` for one kind of tally.
 fn count_by_grid(mut select: SelectStatement, grid_column: Expr) -> SelectStatement {
@@ -62,7 +60,7 @@ fn tallies() -> SelectStatement {
 
 /// Recomputes every grid's tallies from the persons and residences now stored.
 pub async fn refresh(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     grid_tally::Entity::delete_many().exec(&txn).await?;
     let insert = Query::insert()
         .into_table(grid_tally::Entity)

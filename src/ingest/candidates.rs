@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde::Deserialize;
 
@@ -73,7 +73,7 @@ pub async fn merge(
     candidate_id: i64,
     by: &str,
 ) -> Decided<identity_candidate::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let candidate = match open_candidate(&txn, candidate_id).await? {
         Ok(c) => c,
         Err(refusal) => return Ok(Err(refusal)),
@@ -121,7 +121,7 @@ pub async fn keep_apart(
     candidate_id: i64,
     by: &str,
 ) -> Decided<identity_candidate::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let candidate = match open_candidate(&txn, candidate_id).await? {
         Ok(c) => c,
         Err(refusal) => return Ok(Err(refusal)),
@@ -145,7 +145,7 @@ pub async fn split(
     record_id: i64,
     by: &str,
 ) -> Decided<(source_record::Model, i64)> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(record) = source_record::Entity::find_by_id(record_id)
         .one(&txn)
         .await?

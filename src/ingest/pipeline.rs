@@ -22,7 +22,7 @@ use chrono::Utc;
 use indicatif::ProgressBar;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use std::io::Read;
 use tokio::sync::{mpsc, oneshot};
@@ -307,7 +307,7 @@ async fn write_batch(
     batch: Vec<ReadRow>,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if target.large_cache && txn.get_database_backend() == DbBackend::Sqlite {
         txn.execute_unprepared(&format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
             .await?;
