@@ -63,12 +63,12 @@ impl TestDb {
     }
 
     /// `gridhub audit verify` on this database with the test key.
-    fn verify_with_binary(&self) -> (bool, String) {
-        audit::verify(&self.url, &self.checkpoints(), Some(KEY), &[])
+    async fn verify_with_binary(&self) -> (bool, String) {
+        audit::verify(&self.url, &self.checkpoints(), Some(KEY), &[]).await
     }
 
-    fn assert_broken_at(&self, entry_id: i64, backend: Backend) {
-        let (ok, output) = self.verify_with_binary();
+    async fn assert_broken_at(&self, entry_id: i64, backend: Backend) {
+        let (ok, output) = self.verify_with_binary().await;
         assert!(
             !ok,
             "{backend:?}: verify accepted a tampered chain: {output}"
@@ -190,7 +190,7 @@ async fn recorded_entries_are_chained_in_order_and_verify() {
             assert_eq!(entry.kind, "read");
         }
         assert_eq!(entries[0].prev_hash, audit_chain::GENESIS);
-        let (ok, output) = db.verify_with_binary();
+        let (ok, output) = db.verify_with_binary().await;
         assert!(ok, "{backend:?}: {output}");
         assert!(
             output.contains(&format!("audit chain intact: {ENTRIES} entries")),
@@ -256,7 +256,7 @@ async fn an_edited_entry_is_named() {
             .execute_unprepared("UPDATE audit_entries SET purpose = 'curiosity' WHERE id = 12")
             .await
             .unwrap();
-        db.assert_broken_at(12, backend);
+        db.assert_broken_at(12, backend).await;
     }
 }
 
@@ -268,7 +268,7 @@ async fn a_deleted_middle_entry_is_named() {
             .execute_unprepared("DELETE FROM audit_entries WHERE id = 15")
             .await
             .unwrap();
-        db.assert_broken_at(15, backend);
+        db.assert_broken_at(15, backend).await;
     }
 }
 
@@ -286,7 +286,7 @@ async fn a_forged_entry_is_named() {
             .exec_without_returning(&db.conn)
             .await
             .unwrap();
-        db.assert_broken_at(last.id + 1, backend);
+        db.assert_broken_at(last.id + 1, backend).await;
     }
 }
 
@@ -303,7 +303,7 @@ async fn a_deleted_last_entry_is_named() {
             .execute_unprepared(&format!("DELETE FROM audit_entries WHERE id = {ENTRIES}"))
             .await
             .unwrap();
-        db.assert_broken_at(ENTRIES, backend);
+        db.assert_broken_at(ENTRIES, backend).await;
         let verdict = db.verdict().await;
         assert!(
             matches!(verdict, Verification::Broken { entry_id, .. } if entry_id == ENTRIES),
@@ -329,7 +329,7 @@ async fn an_edited_head_is_named() {
             ))
             .await
             .unwrap();
-        db.assert_broken_at(before_last.id, backend);
+        db.assert_broken_at(before_last.id, backend).await;
     }
 }
 
@@ -385,8 +385,8 @@ async fn two_writers_on_one_database_keep_one_chain() {
     }
 }
 
-fn assert_fails_saying(db: &TestDb, backend: Backend, expected: &[&str]) {
-    let (ok, output) = db.verify_with_binary();
+async fn assert_fails_saying(db: &TestDb, backend: Backend, expected: &[&str]) {
+    let (ok, output) = db.verify_with_binary().await;
     assert!(!ok, "{backend:?}: verify accepted a tampered log: {output}");
     for words in expected {
         assert!(
@@ -408,7 +408,8 @@ async fn a_wiped_log_is_named_by_its_checkpoint() {
                 "audit chain broken at entry 1:",
                 "entries up to entry 30; the log holds 0: entries 1..30 are missing",
             ],
-        );
+        )
+        .await;
     }
 }
 
@@ -430,7 +431,8 @@ async fn a_cut_tail_under_a_resigned_head_is_named_by_its_checkpoint() {
                 "says 30 entries",
                 "the log holds 24: entries 25..30 are missing",
             ],
-        );
+        )
+        .await;
     }
 }
 
@@ -452,7 +454,8 @@ async fn a_rolled_back_log_is_named_by_its_checkpoint() {
                 "says 40 entries up to entry 40",
                 "entries 31..40 are missing",
             ],
-        );
+        )
+        .await;
     }
 }
 
@@ -461,9 +464,9 @@ async fn a_deleted_checkpoint_file_is_named() {
     for backend in common::backends() {
         let db = chained_db(backend).await;
         std::fs::remove_file(db.checkpoints()).unwrap();
-        assert_fails_saying(&db, backend, &["checkpoint file", "is missing"]);
+        assert_fails_saying(&db, backend, &["checkpoint file", "is missing"]).await;
         audit::wipe(&db.conn).await;
-        let (ok, output) = db.verify_with_binary();
+        let (ok, output) = db.verify_with_binary().await;
         assert!(ok, "{backend:?}: a fresh log verifies: {output}");
     }
 }
@@ -492,7 +495,7 @@ async fn a_log_sealed_with_the_development_key_is_never_vouched_for() {
         let forged = Checkpoint::new(DEVELOPMENT_KEY, chrono::Utc::now(), last.id, &last.hash);
         let checkpoints = db.checkpoints();
         std::fs::write(&checkpoints, forged.to_line() + "\n").unwrap();
-        let (ok, output) = audit::verify(&db.url, &checkpoints, None, &[]);
+        let (ok, output) = audit::verify(&db.url, &checkpoints, None, &[]).await;
         assert!(!ok, "{backend:?}: {output}");
         assert!(
             output.contains("not trustworthy") && output.contains("development key"),
@@ -513,7 +516,7 @@ async fn a_log_sealed_with_the_development_key_is_never_vouched_for() {
         });
         audit::restore(&db.conn, resealed, audit::head(&db.conn).await).await;
         std::fs::remove_file(&checkpoints).unwrap();
-        let (ok, output) = audit::verify(&db.url, &checkpoints, Some(KEY), &[]);
+        let (ok, output) = audit::verify(&db.url, &checkpoints, Some(KEY), &[]).await;
         assert!(!ok, "{backend:?}: {output}");
         assert!(
             output.contains("entry 3: it is sealed with the public development key"),

@@ -18,8 +18,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `gridhub import` on the hub's database; returns the exit code and standard output.
-fn import(hub: &Hub, file: &Path, extra: &[&str]) -> (i32, String) {
-    let output = Command::new(GRIDHUB)
+async fn import(hub: &Hub, file: &Path, extra: &[&str]) -> (i32, String) {
+    let mut command = Command::new(GRIDHUB);
+    command
         .args([
             "import",
             "--department",
@@ -30,9 +31,8 @@ fn import(hub: &Hub, file: &Path, extra: &[&str]) -> (i32, String) {
         ])
         .arg(file)
         .args(extra)
-        .env("GRIDHUB__SEED__PERSONS_ON_FIRST_START", "0")
-        .output()
-        .expect("run gridhub import");
+        .env("GRIDHUB__SEED__PERSONS_ON_FIRST_START", "0");
+    let output = common::output_of(command).await;
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let stderr = String::from_utf8_lossy(&output.stderr);
     (
@@ -136,7 +136,7 @@ async fn a_killed_import_leaves_whole_batches_and_completes_when_run_again() {
             "{backend:?}: no person without its source record"
         );
 
-        let (code, output) = import(&hub, &file, &[]);
+        let (code, output) = import(&hub, &file, &[]).await;
         assert_eq!(code, 0, "{backend:?}: {output}");
         let [inserted, updated, unchanged, rejected] = counts(&output);
         assert_eq!(
@@ -219,7 +219,7 @@ async fn police_person_files_import_with_exact_counts_and_again_change_nothing()
     for backend in backends() {
         let hub = Hub::start(backend, 300).await;
         let persons = fixture("police/persons.csv");
-        let (code, output) = import(&hub, &persons, &[]);
+        let (code, output) = import(&hub, &persons, &[]).await;
         assert_eq!(code, 0, "{backend:?}: {output}");
         assert_eq!(counts(&output), [15, 2, 1, 4], "{backend:?}: {output}");
         for line in [14, 19, 20, 22] {
@@ -228,7 +228,7 @@ async fn police_person_files_import_with_exact_counts_and_again_change_nothing()
                 "{backend:?}: line {line} rejected: {output}"
             );
         }
-        let (code, output) = import(&hub, &fixture("police/persons_gbk.csv"), &["--strict"]);
+        let (code, output) = import(&hub, &fixture("police/persons_gbk.csv"), &["--strict"]).await;
         assert_eq!(
             code, 2,
             "{backend:?}: --strict fails on rejected rows: {output}"
@@ -236,7 +236,7 @@ async fn police_person_files_import_with_exact_counts_and_again_change_nothing()
         assert_eq!(counts(&output), [8, 0, 0, 2], "{backend:?}: {output}");
 
         let before = scalar(&hub, "SELECT COUNT(*) FROM source_records").await;
-        let (_, output) = import(&hub, &persons, &[]);
+        let (_, output) = import(&hub, &persons, &[]).await;
         assert_eq!(
             counts(&output),
             [0, 0, 18, 4],
@@ -247,10 +247,9 @@ async fn police_person_files_import_with_exact_counts_and_again_change_nothing()
             before
         );
 
-        let listed = Command::new(GRIDHUB)
-            .args(["rejections", "--database", &hub.url])
-            .output()
-            .unwrap();
+        let mut rejections = Command::new(GRIDHUB);
+        rejections.args(["rejections", "--database", &hub.url]);
+        let listed = common::output_of(rejections).await;
         let listed = String::from_utf8_lossy(&listed.stdout);
         assert!(listed.contains("4 rejected"), "{backend:?}: {listed}");
         assert!(
@@ -258,7 +257,7 @@ async fn police_person_files_import_with_exact_counts_and_again_change_nothing()
             "{backend:?}: {listed}"
         );
 
-        let (code, output) = import(&hub, &fixture("police/persons_missing_column.csv"), &[]);
+        let (code, output) = import(&hub, &fixture("police/persons_missing_column.csv"), &[]).await;
         assert_eq!(code, 1, "{backend:?}: {output}");
         assert!(
             output.contains("persons lacks grid_code"),

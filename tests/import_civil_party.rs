@@ -11,8 +11,8 @@ use common::{backends, Hub};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-fn police_persons(hub: &Hub) {
-    let (code, output) = import(hub, "police", "persons", &fixture("police/persons.csv"));
+async fn police_persons(hub: &Hub) {
+    let (code, output) = import(hub, "police", "persons", &fixture("police/persons.csv")).await;
     assert_eq!(code, 0, "{:?}: {output}", hub.backend);
     assert_eq!(
         counts(&output),
@@ -28,7 +28,7 @@ const UNKNOWN_PERSON: &str = "no person with this ID number in the hub";
 async fn party_files_import_with_exact_counts_and_again_change_nothing() {
     for backend in backends() {
         let hub = Hub::start(backend, 300).await;
-        police_persons(&hub);
+        police_persons(&hub).await;
         let orgs = "SELECT COUNT(*) FROM organizations";
         let before = scalar(&hub, orgs).await;
         import_twice(
@@ -38,7 +38,8 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             "party/organizations.csv",
             [9, 0, 1, 3],
             &[12, 13, 14],
-        );
+        )
+        .await;
         assert_eq!(scalar(&hub, orgs).await, before + 9, "{backend:?}");
         let nested = "SELECT COUNT(*) FROM organizations c JOIN source_records sc ON sc.element_id = c.id AND sc.element_type = 'organization' JOIN source_records sp ON sp.element_id = c.parent_id AND sp.element_type = 'organization' WHERE sc.source_id = 'DZ2026000004' AND sp.source_id = 'DZ2026000002' AND c.kind = 'party_group'";
         assert_eq!(
@@ -52,7 +53,7 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             "tree.csv",
             "org_code,parent_code,name,org_type\nDZ2026100002,DZ2026100001,子支部,党支部\nDZ2026100001,DZ0000000002,总支,党总支\nDZ2026100003,DZ2026100001,居委会,居委会\nDZ2026100004,DZ2026100001,第一党小组,党小组\nDZ2026100001,DZ0000000002,新总支,党总支\n",
         );
-        let (_, output) = import(&hub, "party", "organizations", &tree);
+        let (_, output) = import(&hub, "party", "organizations", &tree).await;
         assert_eq!(counts(&output), [2, 1, 0, 2], "{backend:?}: {output}");
         assert!(
             output.contains("line 2: parent_code `DZ2026100001`"),
@@ -70,7 +71,8 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             "party/members.csv",
             [1, 0, 0, 11],
             &[3, 12, 13],
-        );
+        )
+        .await;
         assert!(output.contains(UNKNOWN_PERSON), "{backend:?}: {output}");
 
         let output = import_twice(
@@ -80,7 +82,8 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             "party/dual_registrations.ndjson",
             [0, 0, 0, 11],
             &[1, 8, 9, 10, 11],
-        );
+        )
+        .await;
         assert!(
             output.contains("line 11: unit_org_code"),
             "{backend:?}: {output}"
@@ -90,10 +93,10 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             format!("{{\"身份证号\": \"{LI_XIUYING}\", \"姓名\": \"李秀英\", \"单位党组织编码\": \"DZ2026000006\", \"报到网格编码\": \"650203001001001001\", \"报到日期\": \"2026-03-05\", \"服务时长\": {hours}}}\n")
         };
         let file = write(dir.path(), "dual.ndjson", &(serve(4) + &serve(4)));
-        let (_, output) = import(&hub, "party", "dual_registrations", &file);
+        let (_, output) = import(&hub, "party", "dual_registrations", &file).await;
         assert_eq!(counts(&output), [1, 0, 1, 0], "{backend:?}: {output}");
         let file = write(dir.path(), "dual.ndjson", &serve(9));
-        let (_, output) = import(&hub, "party", "dual_registrations", &file);
+        let (_, output) = import(&hub, "party", "dual_registrations", &file).await;
         assert_eq!(counts(&output), [0, 1, 0, 0], "{backend:?}: {output}");
         let hours = "SELECT COUNT(*) FROM dual_registrations WHERE service_hours = 9";
         assert_eq!(scalar(&hub, hours).await, 1, "{backend:?}");
@@ -105,7 +108,8 @@ async fn party_files_import_with_exact_counts_and_again_change_nothing() {
             "party/volunteer_hours.csv",
             [1, 0, 0, 13],
             &[2, 6, 13, 14, 15],
-        );
+        )
+        .await;
         assert!(
             output.contains("line 14: id_number"),
             "{backend:?}: {output}"
@@ -127,7 +131,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing() {
     for backend in backends() {
         let hub = Hub::start(backend, 300).await;
-        police_persons(&hub);
+        police_persons(&hub).await;
         let output = import_twice(
             &hub,
             "civil_affairs",
@@ -135,7 +139,8 @@ async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing()
             "civil_affairs/welfare.ndjson",
             [1, 0, 0, 11],
             &[2, 11, 12],
-        );
+        )
+        .await;
         assert!(output.contains(UNKNOWN_PERSON), "{backend:?}: {output}");
         let tags = format!("SELECT COUNT(*) FROM person_tags t JOIN persons p ON p.id = t.person_id WHERE p.id_number = '{LI_XIUYING}' AND t.tag = 'low_income'");
         assert_eq!(scalar(&hub, &tags).await, 1, "{backend:?}");
@@ -155,7 +160,8 @@ async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing()
             "civil_affairs/social_organizations.csv",
             [8, 0, 1, 3],
             &[10, 12, 13],
-        );
+        )
+        .await;
         assert!(
             output.contains("52650203MJ0K331844"),
             "{backend:?}: {output}"
@@ -169,7 +175,8 @@ async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing()
             "civil_affairs/community_workers.csv",
             [0, 0, 0, 12],
             &[2, 11, 12, 13],
-        );
+        )
+        .await;
         assert!(output.contains("line 12: post"), "{backend:?}: {output}");
         assert!(
             output.contains("line 13: grid_code"),
@@ -182,7 +189,7 @@ async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing()
             "posts.csv",
             &format!("id_number,name,grid_code,post\n{LI_XIUYING},李秀英,650203001001001,楼道长\n{LI_XIUYING},李秀英,650203001001001,楼道长\n65020319620308184x,李秀英,650203001001002,网格长\n"),
         );
-        let (_, output) = import(&hub, "civil_affairs", "community_workers", &posts);
+        let (_, output) = import(&hub, "civil_affairs", "community_workers", &posts).await;
         assert_eq!(counts(&output), [2, 0, 1, 0], "{backend:?}: {output}");
         let staff = format!("SELECT COUNT(*) FROM grid_staff s JOIN persons p ON p.id = s.person_id WHERE p.id_number = '{LI_XIUYING}'");
         assert_eq!(scalar(&hub, &staff).await, 2, "{backend:?}");
@@ -192,7 +199,7 @@ async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing()
             "ended.ndjson",
             &format!("{{\"救助编号\": \"MZ2026119999\", \"身份证号\": \"{LI_XIUYING}\", \"姓名\": \"李秀英\", \"救助类型\": \"低保\", \"终止日期\": \"2025-12-31\"}}\n"),
         );
-        let (_, output) = import(&hub, "civil_affairs", "welfare", &ended);
+        let (_, output) = import(&hub, "civil_affairs", "welfare", &ended).await;
         assert_eq!(counts(&output), [0, 1, 0, 0], "{backend:?}: {output}");
         assert_eq!(
             scalar(&hub, &tags).await,
@@ -206,14 +213,14 @@ async fn civil_affairs_files_import_with_exact_counts_and_again_change_nothing()
 async fn li_xiuying_is_one_person_with_records_from_all_four_departments() {
     for backend in backends() {
         let hub = Hub::start(backend, 300).await;
-        police_persons(&hub);
+        police_persons(&hub).await;
         for (department, kind, path) in [
             ("civil_affairs", "welfare", "civil_affairs/welfare.ndjson"),
             ("property", "residents", "property/residents.csv"),
             ("party", "organizations", "party/organizations.csv"),
             ("party", "members", "party/members.csv"),
         ] {
-            let (code, output) = import(&hub, department, kind, &fixture(path));
+            let (code, output) = import(&hub, department, kind, &fixture(path)).await;
             assert_eq!(code, 0, "{backend:?} {path}: {output}");
         }
         let fields = "name tags sourceRecords { department { code } }";

@@ -21,7 +21,8 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 async fn grid_police_import_with_exact_counts_and_again_change_nothing() {
     for backend in backends() {
         let hub = Hub::start(backend, 300).await;
-        let (code, output) = import(&hub, "police", "persons", &fixture("police/persons.csv"));
+        let (code, output) =
+            import(&hub, "police", "persons", &fixture("police/persons.csv")).await;
         assert_eq!(code, 0, "{backend:?}: {output}");
         let posts = "SELECT COUNT(*) FROM grid_staff WHERE role = 'grid_police'";
         let before = scalar(&hub, posts).await;
@@ -32,7 +33,8 @@ async fn grid_police_import_with_exact_counts_and_again_change_nothing() {
             "police/grid_police.csv",
             [0, 0, 0, 10],
             &[2, 9, 10, 11],
-        );
+        )
+        .await;
         assert!(output.contains(UNKNOWN_PERSON), "{backend:?}: {output}");
         assert!(
             output.contains("line 10: officer_id_number"),
@@ -52,9 +54,9 @@ async fn grid_police_import_with_exact_counts_and_again_change_nothing() {
                 "officer_id_number,name,grid_code,since\n {LI_XIUYING} ,李秀英,650203001001001,2025-01-02\n{LI_XIUYING},李秀英,650203001001002,\n{LI_XIUYING},李秀英,650203001001001,2025-05-06\n"
             ),
         );
-        let (_, output) = import(&hub, "police", "grid_police", &file);
+        let (_, output) = import(&hub, "police", "grid_police", &file).await;
         assert_eq!(counts(&output), [2, 0, 1, 0], "{backend:?}: {output}");
-        let (_, output) = import(&hub, "police", "grid_police", &file);
+        let (_, output) = import(&hub, "police", "grid_police", &file).await;
         assert_eq!(counts(&output), [0, 0, 3, 0], "{backend:?}: {output}");
         let hers = format!("SELECT COUNT(*) FROM grid_staff s JOIN persons p ON p.id = s.person_id WHERE p.id_number = '{LI_XIUYING}' AND s.role = 'grid_police'");
         assert_eq!(scalar(&hub, &hers).await, 2, "{backend:?}");
@@ -82,7 +84,8 @@ async fn devices_import_with_exact_counts_and_again_change_nothing() {
             "police/devices.ndjson",
             [9, 0, 1, 2],
             &[11, 12],
-        );
+        )
+        .await;
         assert!(
             output.contains("line 11: grid_code"),
             "{backend:?}: {output}"
@@ -104,19 +107,19 @@ async fn devices_import_with_exact_counts_and_again_change_nothing() {
             format!("device_id,device_type,grid_code,latitude,longitude,status\nSXT65020300100100100190,camera,650203001001001001,{latitude},84.897062,{status}\n")
         };
         let file = write(dir.path(), "devices.csv", &device("故障", "45.602807"));
-        let (_, output) = import(&hub, "police", "devices", &file);
+        let (_, output) = import(&hub, "police", "devices", &file).await;
         assert_eq!(counts(&output), [0, 1, 0, 0], "{backend:?}: {output}");
         let changed = "SELECT COUNT(*) FROM objects WHERE code = 'SXT65020300100100100190' AND status = 'faulty' AND name = '摄像头SXT65020300100100100190' AND installed_on IS NULL";
         assert_eq!(scalar(&hub, changed).await, 1, "{backend:?}");
         assert_eq!(scalar(&hub, devices).await, before + 9, "{backend:?}");
         let file = write(dir.path(), "devices.csv", &device("维修中", "45.6"));
-        let (_, output) = import(&hub, "police", "devices", &file);
+        let (_, output) = import(&hub, "police", "devices", &file).await;
         assert!(output.contains("line 2: status"), "{backend:?}: {output}");
         let file = write(dir.path(), "devices.csv", &device("正常", "95.1"));
-        let (_, output) = import(&hub, "police", "devices", &file);
+        let (_, output) = import(&hub, "police", "devices", &file).await;
         assert!(output.contains("line 2: latitude"), "{backend:?}: {output}");
         let file = write(dir.path(), "devices.csv", &device("正常", "北纬45"));
-        let (_, output) = import(&hub, "police", "devices", &file);
+        let (_, output) = import(&hub, "police", "devices", &file).await;
         assert_eq!(counts(&output), [0, 0, 0, 1], "{backend:?}: {output}");
     }
 }

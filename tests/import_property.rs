@@ -63,14 +63,16 @@ async fn wang_wei_links(hub: &Hub) -> i64 {
 async fn residents_import_with_exact_counts_and_resolve_identities() {
     for backend in backends() {
         let hub = hub(backend).await;
-        let (code, output) = import(&hub, "police", "persons", &fixture("police/persons.csv"));
+        let (code, output) =
+            import(&hub, "police", "persons", &fixture("police/persons.csv")).await;
         assert_eq!(code, 0, "{backend:?}: {output}");
         let (code, output) = import(
             &hub,
             "property",
             "residents",
             &fixture("property/residents.csv"),
-        );
+        )
+        .await;
         assert_eq!(code, 0, "{backend:?}: {output}");
         assert_eq!(counts(&output), [2, 1, 0, 10], "{backend:?}: {output}");
         for (line, reason) in [
@@ -144,7 +146,8 @@ async fn residents_import_with_exact_counts_and_resolve_identities() {
             "property",
             "residents",
             &fixture("property/residents.csv"),
-        );
+        )
+        .await;
         assert_eq!(counts(&output), [0, 0, 3, 10], "{backend:?}: {output}");
         assert_eq!(
             scalar(&hub, "SELECT COUNT(*) FROM source_records").await,

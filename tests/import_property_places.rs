@@ -8,8 +8,8 @@ use common::imports::{self, counts, fixture, scalar};
 use common::{backends, Backend, Hub};
 
 /// Imports `file` as property `kind`; returns the counts of its summary line.
-fn import(hub: &Hub, kind: &str, file: &str) -> [u64; 4] {
-    let (code, output) = imports::import(hub, "property", kind, &fixture(file));
+async fn import(hub: &Hub, kind: &str, file: &str) -> [u64; 4] {
+    let (code, output) = imports::import(hub, "property", kind, &fixture(file)).await;
     assert_eq!(code, 0, "{kind}: {output}");
     counts(&output)
 }
@@ -18,7 +18,7 @@ async fn check(backend: Backend) {
     let hub = Hub::start(backend, 300).await;
     let houses = scalar(&hub, "SELECT COUNT(*) FROM houses").await;
     assert_eq!(
-        import(&hub, "houses", "property/houses.csv"),
+        import(&hub, "houses", "property/houses.csv").await,
         [10, 0, 1, 3],
         "{backend:?} houses"
     );
@@ -38,7 +38,7 @@ async fn check(backend: Backend) {
     .await;
     assert_eq!(named, 1, "{backend:?}: 石化小区 1号楼 2单元 created once");
     assert_eq!(
-        import(&hub, "houses", "property/houses.csv"),
+        import(&hub, "houses", "property/houses.csv").await,
         [0, 0, 11, 3],
         "{backend:?} houses again"
     );
@@ -48,7 +48,7 @@ async fn check(backend: Backend) {
     );
 
     assert_eq!(
-        import(&hub, "ebike_sheds", "property/ebike_sheds.ndjson"),
+        import(&hub, "ebike_sheds", "property/ebike_sheds.ndjson").await,
         [9, 0, 0, 2],
         "{backend:?} sheds"
     );
@@ -57,14 +57,14 @@ async fn check(backend: Backend) {
         9
     );
     assert_eq!(
-        import(&hub, "ebike_sheds", "property/ebike_sheds.ndjson"),
+        import(&hub, "ebike_sheds", "property/ebike_sheds.ndjson").await,
         [0, 0, 9, 2],
         "{backend:?} sheds again"
     );
 
     let events = scalar(&hub, "SELECT COUNT(*) FROM events").await;
     assert_eq!(
-        import(&hub, "service_requests", "property/service_requests.csv"),
+        import(&hub, "service_requests", "property/service_requests.csv").await,
         [9, 0, 1, 2],
         "{backend:?} service requests"
     );
@@ -73,7 +73,7 @@ async fn check(backend: Backend) {
         9
     );
     assert_eq!(
-        import(&hub, "service_requests", "property/service_requests.csv"),
+        import(&hub, "service_requests", "property/service_requests.csv").await,
         [0, 0, 10, 2],
         "{backend:?} service requests again"
     );

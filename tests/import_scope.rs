@@ -158,7 +158,7 @@ async fn a_grid_scoped_key_writes_inside_its_grid_and_answers_outside_like_missi
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("persons.csv");
         std::fs::write(&file, &csv).unwrap();
-        let (code, output) = import(&hub, "police", "persons", &file);
+        let (code, output) = import(&hub, "police", "persons", &file).await;
         assert_eq!(code, 0, "{backend:?}: {output}");
         assert_eq!(
             counts(&output),

@@ -92,8 +92,10 @@ impl Snapshot {
 }
 
 /// Whether `gridhub audit verify` accepts the hub's log under `key` (none: no key set).
-fn accepted(hub: &Hub, key: Option<&str>) -> bool {
-    audit::verify(&hub.url, &hub.checkpoint_file(), key, &[]).0
+async fn accepted(hub: &Hub, key: Option<&str>) -> bool {
+    audit::verify(&hub.url, &hub.checkpoint_file(), key, &[])
+        .await
+        .0
 }
 
 /// One way of tampering with the log, applied to the untouched snapshot.
@@ -238,7 +240,7 @@ async fn the_audit_log_cannot_be_wiped_cut_rolled_back_or_resealed() {
         let hub = hub_with_history(backend, KEY).await;
         let snapshot = Snapshot::of(&hub).await;
         assert!(
-            accepted(&hub, Some(KEY)),
+            accepted(&hub, Some(KEY)).await,
             "{backend:?}: the untouched log verifies"
         );
         for tampering in Tampering::ALL {
@@ -246,7 +248,7 @@ async fn the_audit_log_cannot_be_wiped_cut_rolled_back_or_resealed() {
             tampering.apply(&hub, &snapshot).await;
             probe.attempt(
                 format!("{backend:?}: {tampering:?}"),
-                accepted(&hub, Some(KEY)),
+                accepted(&hub, Some(KEY)).await,
             );
         }
 
@@ -260,7 +262,7 @@ async fn the_audit_log_cannot_be_wiped_cut_rolled_back_or_resealed() {
         .await;
         probe.attempt(
             format!("{backend:?}: roll back to an older copy of entries and head"),
-            accepted(&hub, Some(KEY)),
+            accepted(&hub, Some(KEY)).await,
         );
 
         let open = hub_with_history(backend, "").await;
@@ -271,7 +273,7 @@ async fn the_audit_log_cannot_be_wiped_cut_rolled_back_or_resealed() {
             forge_checkpoint_if_present(&open).await;
             probe.attempt(
                 format!("{backend:?}, no audit.key: {tampering:?}, checkpoint forged"),
-                accepted(&open, None),
+                accepted(&open, None).await,
             );
         }
     }

@@ -133,7 +133,12 @@ pub async fn reseal(conn: &DatabaseConnection, key: &[u8], links: Vec<Link>) {
 /// Runs `gridhub audit verify` on the database at `url` with the checkpoint file `checkpoints`,
 /// the chain key `key` (none: the development key) and `extra` arguments: whether it succeeded,
 /// and what it printed.
-pub fn verify(url: &str, checkpoints: &str, key: Option<&str>, extra: &[&str]) -> (bool, String) {
+pub async fn verify(
+    url: &str,
+    checkpoints: &str,
+    key: Option<&str>,
+    extra: &[&str],
+) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gridhub"));
     command
         .args([
@@ -150,7 +155,7 @@ pub fn verify(url: &str, checkpoints: &str, key: Option<&str>, extra: &[&str]) -
     if let Some(key) = key {
         command.env("GRIDHUB__AUDIT__KEY", key);
     }
-    let output = command.output().expect("run gridhub");
+    let output = super::output_of(command).await;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

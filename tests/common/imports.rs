@@ -1,7 +1,7 @@
 //! Running `gridhub import` (the real binary) against a test hub's database, and reading its
 //! summary: shared by the import tests of the departments.
 
-use super::Hub;
+use super::{output_of, Hub};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -13,14 +13,14 @@ pub const GRIDHUB: &str = env!("CARGO_BIN_EXE_gridhub");
 pub const LI_XIUYING: &str = "65020319620308184X";
 
 /// Runs `gridhub import` of `department`'s `kind`; returns the exit code and the output.
-pub fn import(hub: &Hub, department: &str, kind: &str, file: &Path) -> (i32, String) {
-    let output = Command::new(GRIDHUB)
+pub async fn import(hub: &Hub, department: &str, kind: &str, file: &Path) -> (i32, String) {
+    let mut command = Command::new(GRIDHUB);
+    command
         .args(["import", "--department", department, "--kind", kind])
         .args(["--database", &hub.url, "--file"])
         .arg(file)
-        .env("GRIDHUB__SEED__PERSONS_ON_FIRST_START", "0")
-        .output()
-        .expect("run gridhub import");
+        .env("GRIDHUB__SEED__PERSONS_ON_FIRST_START", "0");
+    let output = output_of(command).await;
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let stderr = String::from_utf8_lossy(&output.stderr);
     (
@@ -64,7 +64,7 @@ pub fn fixture(path: &str) -> PathBuf {
 /// Imports `path` as `kind` of `department`, expects `first` counts and the rejected `lines`,
 /// then imports it again and expects every row taken to be unchanged and the same rejections.
 /// Returns the output of the first import.
-pub fn import_twice(
+pub async fn import_twice(
     hub: &Hub,
     department: &str,
     kind: &str,
@@ -73,7 +73,7 @@ pub fn import_twice(
     lines: &[u64],
 ) -> String {
     let backend = hub.backend;
-    let (code, output) = import(hub, department, kind, &fixture(path));
+    let (code, output) = import(hub, department, kind, &fixture(path)).await;
     assert_eq!(code, 0, "{backend:?} {path}: {output}");
     assert_eq!(counts(&output), first, "{backend:?} {path}: {output}");
     for line in lines {
@@ -82,7 +82,7 @@ pub fn import_twice(
             "{backend:?} {path}: line {line} rejected: {output}"
         );
     }
-    let (_, again) = import(hub, department, kind, &fixture(path));
+    let (_, again) = import(hub, department, kind, &fixture(path)).await;
     let taken = first[0] + first[1] + first[2];
     assert_eq!(
         counts(&again),

@@ -63,6 +63,16 @@ impl Drop for Store {
     }
 }
 
+/// Runs `command` (the real binary, as a user would) to its end without blocking the test's
+/// runtime: the in-process hub it shares keeps serving and finishes its open transactions, as a
+/// separate `gridhub serve` would, instead of holding SQLite's write lock while the command waits.
+pub async fn output_of(command: std::process::Command) -> std::process::Output {
+    tokio::process::Command::from(command)
+        .output()
+        .await
+        .expect("run the command")
+}
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique_name() -> String {
