@@ -16,16 +16,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=$ROOT/bench/data
 GRIDHUB=${CARGO_TARGET_DIR:-$ROOT/target}/release/gridhub
 SECRET=bench-attacks-secret
-SERVER_PID=
-
-log() { printf '[bench-attacks %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-}
+BENCH_NAME=bench-attacks
+# shellcheck source=lib/common.sh
+. "$ROOT/bench/lib/common.sh"
 trap stop_server EXIT
 
 export GRIDHUB__AUTH__REQUIRED=true GRIDHUB__AUTH__JWT_HS256_SECRET=$SECRET
@@ -42,10 +35,7 @@ main() {
         "$GRIDHUB" seed --persons "$PERSONS" --database "sqlite://$db?mode=rwc" >&2
         echo "$PERSONS" > "$db.seeded"
     fi
-    RUST_LOG=warn "$GRIDHUB" serve --listen "127.0.0.1:$PORT" --database "sqlite://$db?mode=rwc" \
-        >"$DATA/attacks-server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.5; done
+    start_server "sqlite://$db?mode=rwc" "$DATA/attacks-server.log"
     local admin police
     admin=$("$GRIDHUB" token issue --subject bench-attacker --role admin --expires-in 86400)
     police=$("$GRIDHUB" token issue --subject bench-police --role department --department police --expires-in 86400)

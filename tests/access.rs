@@ -9,6 +9,7 @@ mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use common::imports::scalar;
 use common::{backends, first_error_code, Backend, Hub};
 use gridhub::entity::audit_entry;
 use sea_orm::EntityTrait;
@@ -1677,6 +1678,48 @@ async fn statuses(hub: &Hub, who: &Who) -> BTreeMap<String, String> {
             )
         })
         .collect()
+}
+
+#[tokio::test]
+async fn a_grant_is_asked_only_for_purposes_the_policy_lists() {
+    for backend in backends() {
+        let hub = secured_hub(backend).await;
+        let police = department("police");
+        let far = chrono::Utc::now() + chrono::Duration::days(30);
+        for purpose in [
+            "x",
+            "elderly care visit",
+            "WELFARE_ASSESSMENT",
+            " ",
+            "case_handling;drop",
+        ] {
+            let mut input = grant_input(far, vec![]);
+            input["input"]["purposes"] = json!([CARE, purpose]);
+            let (status, body) = call(&hub, &police, &[], REQUEST, input).await;
+            assert_eq!(status, 200, "{backend:?}: {body}");
+            if purpose.trim().is_empty() {
+                assert!(
+                    body.get("errors").is_none(),
+                    "{backend:?}: blanks are dropped: {body}"
+                );
+                continue;
+            }
+            assert_eq!(
+                error_codes(&body),
+                ["BAD_USER_INPUT"],
+                "{backend:?} {purpose:?}: {body}"
+            );
+            assert!(
+                first_message(&body).contains("welfare_assessment"),
+                "{backend:?}: the refusal lists the purposes: {body}"
+            );
+        }
+        let requests = scalar(&hub, "SELECT COUNT(*) FROM sharing_requests").await;
+        assert_eq!(
+            requests, 1,
+            "{backend:?}: only the request with listed purposes is kept"
+        );
+    }
 }
 
 #[tokio::test]

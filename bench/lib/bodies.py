@@ -12,6 +12,8 @@ def variables(params, query):
     """The variables of every request of `query`, in rotation order."""
     if query == "a":
         return [{"idNumber": n} for n in params["id_numbers"]]
+    if query == "card":
+        return [{"id": i} for i in params["person_ids"]]
     if query == "b":
         return [{"code": c} for c in params["communities"]]
     if query == "c":

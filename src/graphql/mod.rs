@@ -48,6 +48,7 @@ use imports::ImportQuery;
 use query::ElementQuery;
 use sharing::{SharingMutation, SharingQuery};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use subscription::{StatsInterval, Subscription};
 
@@ -89,6 +90,7 @@ pub fn build(
     db: Database,
     feed: ChangeFeed,
     settings: &Settings,
+    policy: &Arc<Policy>,
     limits: &Limits,
     introspection: bool,
 ) -> GridhubSchema {
@@ -96,6 +98,7 @@ pub fn build(
     let max_page = limits.max_page_size.unwrap_or(graphql.max_page_size);
     let mut builder = builder()
         .data(db)
+        .data(policy.clone())
         .data(feed.clone())
         .data(Loop {
             feed,
@@ -131,6 +134,7 @@ impl Schemas {
     /// introspect.
     pub fn build(db: Database, feed: ChangeFeed, settings: &Settings, policy: &Policy) -> Schemas {
         let production = settings.access.production;
+        let shared = Arc::new(policy.clone());
         let by_role = policy
             .roles()
             .map(|(name, role)| {
@@ -139,13 +143,14 @@ impl Schemas {
                     db.clone(),
                     feed.clone(),
                     settings,
+                    &shared,
                     &role.limits,
                     introspection,
                 );
                 (name.clone(), schema)
             })
             .collect();
-        let fallback = build(db, feed, settings, &Limits::default(), !production);
+        let fallback = build(db, feed, settings, &shared, &Limits::default(), !production);
         Schemas { by_role, fallback }
     }
 

@@ -7,11 +7,11 @@
 use super::error::{bad_input, coded, forbidden, not_found, Code, OrInternal};
 use super::guard;
 use crate::access::context::Action;
-use crate::access::credentials::DEPARTMENTS;
+use crate::access::credentials::{vet_purpose, DEPARTMENTS};
 use crate::access::field_policy::SensitiveField;
 use crate::access::gate::operation_hash;
 use crate::access::grant::{self, split_list};
-use crate::access::policy::GrantRights;
+use crate::access::policy::{GrantRights, Policy};
 use crate::access::Access;
 use crate::db::Database;
 use crate::domain::sharing::{SharingAction, SharingStatus};
@@ -20,6 +20,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use std::sync::Arc;
 
 /// Where a data-sharing request stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -387,6 +388,10 @@ impl SharingMutation {
         let access = guard::access(ctx)?;
         let requester = own_department(access)?.to_string();
         check_input(&input, &requester)?;
+        let policy = ctx.data::<Arc<Policy>>()?;
+        for purpose in clean(&input.purposes) {
+            vet_purpose(policy, &purpose).map_err(bad_input)?;
+        }
         let operations = clean(&input.operations);
         registered(ctx, &operations).await?;
         let row = sharing_request::ActiveModel {

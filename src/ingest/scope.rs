@@ -211,19 +211,8 @@ async fn persons_inside(
     root: i64,
     numbers: &[String],
 ) -> anyhow::Result<HashSet<String>> {
-    if numbers.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(person::Entity::find()
-        .select_only()
-        .column(person::Column::IdNumber)
-        .filter(person::Column::IdNumber.is_in(numbers.iter().map(String::as_str)))
-        .filter(within_grid(person::Column::GridId, root))
-        .into_tuple::<String>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
+    let inside = within_grid(person::Column::GridId, root);
+    keys_where::<person::Entity>(db, person::Column::IdNumber, numbers, inside.into()).await
 }
 
 /// Of these source ids, those the department holds for an element outside the subtree.
@@ -233,21 +222,12 @@ async fn records_outside(
     department_id: i64,
     source_ids: &[String],
 ) -> anyhow::Result<HashSet<String>> {
-    if source_ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(source_record::Entity::find()
-        .select_only()
-        .column(source_record::Column::SourceId)
-        .filter(source_record::Column::DepartmentId.eq(department_id))
-        .filter(source_record::Column::SourceId.is_in(source_ids.iter().map(String::as_str)))
-        .filter(source_record::Column::ElementId.ne(0))
-        .filter(source_records_within(root).not())
-        .into_tuple::<String>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
+    let outside = Condition::all()
+        .add(source_record::Column::DepartmentId.eq(department_id))
+        .add(source_record::Column::ElementId.ne(0))
+        .add(source_records_within(root).not());
+    keys_where::<source_record::Entity>(db, source_record::Column::SourceId, source_ids, outside)
+        .await
 }
 
 /// Of these codes, those of objects outside the subtree.
@@ -256,19 +236,8 @@ async fn devices_outside(
     root: i64,
     codes: &[String],
 ) -> anyhow::Result<HashSet<String>> {
-    if codes.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(object::Entity::find()
-        .select_only()
-        .column(object::Column::Code)
-        .filter(object::Column::Code.is_in(codes.iter().map(String::as_str)))
-        .filter(within_grid(object::Column::GridId, root).not())
-        .into_tuple::<String>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
+    let outside = within_grid(object::Column::GridId, root).not();
+    keys_where::<object::Entity>(db, object::Column::Code, codes, outside.into()).await
 }
 
 /// Of these credit codes, those of organizations outside the subtree (or placed in no grid).
@@ -277,15 +246,27 @@ async fn organizations_outside(
     root: i64,
     codes: &[String],
 ) -> anyhow::Result<HashSet<String>> {
-    if codes.is_empty() {
+    let outside = Condition::any()
+        .add(within_grid(organization::Column::GridId, root).not())
+        .add(organization::Column::GridId.is_null());
+    keys_where::<organization::Entity>(db, organization::Column::CreditCode, codes, outside).await
+}
+
+/// Of `keys`, those found in the `key` column of `E`'s rows that meet `condition`.
+async fn keys_where<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    key: E::Column,
+    keys: &[String],
+    condition: Condition,
+) -> anyhow::Result<HashSet<String>> {
+    if keys.is_empty() {
         return Ok(HashSet::new());
     }
-    let inside = within_grid(organization::Column::GridId, root);
-    Ok(organization::Entity::find()
+    Ok(E::find()
         .select_only()
-        .column(organization::Column::CreditCode)
-        .filter(organization::Column::CreditCode.is_in(codes.iter().map(String::as_str)))
-        .filter(inside.not().or(organization::Column::GridId.is_null()))
+        .column(key)
+        .filter(key.is_in(keys.iter().map(String::as_str)))
+        .filter(condition)
         .into_tuple::<Option<String>>()
         .all(db)
         .await?
