@@ -174,6 +174,13 @@ pub struct AuditSettings {
     /// Least seconds between two checkpoints; one is also taken at every flush and shutdown
     /// (0: after every write).
     pub checkpoint_interval_secs: u64,
+    /// Most entries waiting to be written; from this many on the log counts as unhealthy (full
+    /// reads are refused) until the writer catches up, so memory stays bounded when the
+    /// database is slow or away.
+    pub max_backlog: usize,
+    /// How long shutdown waits for the last entries to be written, in seconds; entries still
+    /// waiting then are reported as lost and gridhub exits with an error.
+    pub shutdown_flush_secs: u64,
 }
 
 impl AuditSettings {
@@ -276,6 +283,8 @@ batch_size = 500
 flush_interval_millis = 50
 checkpoint_file = ""
 checkpoint_interval_secs = 60
+max_backlog = 100000
+shutdown_flush_secs = 30
 
 [events]
 sweep_interval_secs = 30

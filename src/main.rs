@@ -14,6 +14,7 @@ use gridhub::seed::{self, SeedOptions};
 use gridhub::sweeper;
 use gridhub::{db, graphql, ingest};
 use std::path::PathBuf;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc keeps memory flat across the many threads of the pools (glibc's per-thread arenas
@@ -255,10 +256,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::warn!("no authentication is configured: requests without credentials act as the anonymous development principal");
     }
     serve_http(listener, app, shutdown_signal()).await?;
-    audit
-        .flush()
-        .await
-        .context("cannot write the last audit entries")
+    let wait = Duration::from_secs(settings.audit.shutdown_flush_secs);
+    match tokio::time::timeout(wait, audit.flush()).await {
+        Ok(flushed) => flushed.context("cannot write the last audit entries"),
+        Err(_) => Err(anyhow::anyhow!(
+            "the last {} audit entries could not be written within {} s and are lost",
+            audit.health().waiting(),
+            wait.as_secs()
+        )),
+    }
 }
 
 async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {

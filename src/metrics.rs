@@ -81,6 +81,11 @@ pub fn audit_write_failed() {
     counter!("gridhub_audit_write_failures_total").increment(1);
 }
 
+/// Records one audit entry lost because the backlog was full or the writer had stopped.
+pub fn audit_entry_dropped() {
+    counter!("gridhub_audit_entries_dropped_total").increment(1);
+}
+
 /// Records one failed attempt to append an audit checkpoint.
 pub fn audit_checkpoint_failed() {
     counter!("gridhub_audit_checkpoint_failures_total").increment(1);

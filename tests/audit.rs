@@ -51,6 +51,7 @@ impl TestDb {
             flush_interval_millis,
             checkpoint_file: self.checkpoints(),
             checkpoint_interval_secs: 0,
+            ..Settings::defaults().audit
         }
     }
 
@@ -245,6 +246,34 @@ async fn a_failed_write_is_retried_until_it_succeeds() {
             .map(|e| e.id)
             .collect();
         assert_eq!(ids, vec![1, 2, 3], "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_full_backlog_makes_the_log_unhealthy_and_bounds_what_it_holds() {
+    for backend in common::backends() {
+        let db = empty_db(backend).await;
+        let settings = AuditSettings {
+            max_backlog: 3,
+            ..db.settings(500, 1)
+        };
+        let log = AuditLog::start(db.conn.clone(), &settings);
+        let health = log.health();
+        for n in 1..=10 {
+            log.record(entry(n));
+        }
+        assert!(!health.is_healthy(), "{backend:?}: the backlog is full");
+        assert_eq!(health.waiting(), 3, "{backend:?}: entries past the bound");
+        db::migrate(&db.conn).await.expect("migrate");
+        log.flush().await.expect("written after the store is back");
+        assert!(health.is_healthy(), "{backend:?}: recovered");
+        assert_eq!(health.waiting(), 0, "{backend:?}");
+        let ids: Vec<i64> = audit::entries(&db.conn)
+            .await
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, vec![1, 2, 3], "{backend:?}: the first three are kept");
     }
 }
 

@@ -11,10 +11,11 @@ use common::{backends, Hub};
 use gridhub::access::credentials::{create_key, NewKey};
 use gridhub::domain::id_number::{compose, Gender};
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Runs `gridhub import` on the hub's database; returns the exit code and standard output.
@@ -268,5 +269,63 @@ async fn police_person_files_import_with_exact_counts_and_again_change_nothing()
         let person = &person_with_id_number(&hub, "65020319620308184X", fields).await;
         assert_eq!(person["name"], "李秀英", "{backend:?}: {person}");
         assert_eq!(person["sourceRecords"][0]["department"]["code"], "police");
+    }
+}
+
+/// Reports an event and accepts it, and reads persons, over and over until `done`; returns how
+/// many rounds ran and the bodies of any that failed.
+async fn serve_work(hub: &Hub, grid: &str, done: &AtomicBool) -> (usize, Vec<Value>) {
+    let report = "mutation($input: ReportEventInput!) { reportEvent(input: $input) { id } }";
+    let accept = "mutation($input: EventStepInput!) { acceptEvent(input: $input) { status } }";
+    let read = "{ persons(first: 5) { totalCount nodes { name grid { code } } } }";
+    let (mut rounds, mut failures) = (0, Vec::new());
+    while !done.load(Ordering::SeqCst) {
+        let input = json!({"input": {"gridCode": grid, "category": "SAFETY_HAZARD",
+            "priority": "NORMAL", "channel": "PATROL", "title": format!("楼道堆物 {rounds}"),
+            "description": "3号楼楼道堆放杂物", "note": "巡查发现"}});
+        let reported = hub.query(report, input).await;
+        let id = reported["data"]["reportEvent"]["id"].clone();
+        let accepted = hub
+            .query(accept, json!({"input": {"eventId": id, "note": "受理"}}))
+            .await;
+        let read = hub.query(read, json!({})).await;
+        for body in [reported, accepted, read] {
+            if body.get("errors").is_some() {
+                failures.push(body);
+            }
+        }
+        rounds += 1;
+    }
+    (rounds, failures)
+}
+
+#[tokio::test]
+async fn an_import_runs_to_the_end_while_the_hub_serves_reads_and_event_steps() {
+    for backend in backends() {
+        let hub = Hub::start(backend, 200).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("persons.csv");
+        let grids = leaf_grid_codes(&hub).await;
+        write_persons(&file, 20_000, &grids);
+        let done = AtomicBool::new(false);
+        let importing = async {
+            let result = import(&hub, &file, &[]).await;
+            done.store(true, Ordering::SeqCst);
+            result
+        };
+        let ((code, output), (rounds, failures)) =
+            tokio::join!(importing, serve_work(&hub, &grids[0], &done));
+        assert_eq!(code, 0, "{backend:?}: {output}");
+        assert_eq!(counts(&output), [20_000, 0, 0, 0], "{backend:?}: {output}");
+        assert!(
+            rounds > 0,
+            "{backend:?}: the hub served while the import ran"
+        );
+        assert!(
+            failures.is_empty(),
+            "{backend:?}: {} of {rounds} rounds failed, e.g. {:#}",
+            failures.len(),
+            failures[0]
+        );
     }
 }

@@ -21,7 +21,7 @@ use sea_orm::{
 };
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -169,26 +169,58 @@ pub fn key_of(settings: &AuditSettings) -> Vec<u8> {
     }
 }
 
-/// Whether the audit log is being written: cleared by a failed write, set again by the next
-/// write that succeeds. Full reads are refused while it is clear. Cheap to clone and to read.
+/// Whether the audit log is being written: clear after a failed write until the next write
+/// succeeds, and while `max_backlog` entries or more wait to be written. Full reads are refused
+/// while it is clear. Cheap to clone and to read.
 #[derive(Debug, Clone)]
-pub struct AuditHealth(Arc<AtomicBool>);
+pub struct AuditHealth {
+    written: Arc<AtomicBool>,
+    backlog: Arc<AtomicUsize>,
+    max_backlog: usize,
+}
 
 impl Default for AuditHealth {
+    /// Healthy, with no bound on the backlog (for an access without an audit writer).
     fn default() -> Self {
-        AuditHealth(Arc::new(AtomicBool::new(true)))
+        AuditHealth::new(usize::MAX)
     }
 }
 
 impl AuditHealth {
-    /// Whether the last write of the audit log succeeded.
+    fn new(max_backlog: usize) -> AuditHealth {
+        AuditHealth {
+            written: Arc::new(AtomicBool::new(true)),
+            backlog: Arc::new(AtomicUsize::new(0)),
+            max_backlog: max_backlog.max(1),
+        }
+    }
+
+    /// Whether the last write of the audit log succeeded and the writer keeps up.
     pub fn is_healthy(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.written.load(Ordering::Relaxed) && self.waiting() < self.max_backlog
+    }
+
+    /// Entries recorded and not yet written.
+    pub fn waiting(&self) -> usize {
+        self.backlog.load(Ordering::Relaxed)
     }
 
     fn set(&self, healthy: bool) {
-        self.0.store(healthy, Ordering::Relaxed);
+        self.written.store(healthy, Ordering::Relaxed);
         metrics::audit_healthy(healthy);
+    }
+
+    /// Counts an entry in, unless the backlog is full.
+    fn admit(&self) -> bool {
+        self.backlog
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.max_backlog).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn written_out(&self, entries: usize) {
+        self.backlog.fetch_sub(entries, Ordering::Relaxed);
     }
 }
 
@@ -210,7 +242,7 @@ impl AuditLog {
     /// [`AuditSettings::for_database`]).
     pub fn start(db: DatabaseConnection, settings: &AuditSettings) -> AuditLog {
         let (sender, receiver) = mpsc::unbounded_channel();
-        let health = AuditHealth::default();
+        let health = AuditHealth::new(settings.max_backlog);
         let checkpoints = (!settings.checkpoint_file.is_empty()).then(|| Checkpoints {
             path: PathBuf::from(&settings.checkpoint_file),
             interval: Duration::from_secs(settings.checkpoint_interval_secs),
@@ -236,10 +268,22 @@ impl AuditLog {
     }
 
     /// Queues `entry`, stamped with the time now. Never blocks and never fails the caller.
+    /// Full reads are refused before the backlog is full, so what is dropped when it is full
+    /// (counted by `gridhub_audit_entries_dropped_total`) is never the record of a full read.
     pub fn record(&self, entry: AuditEntry) {
+        if !self.health.admit() {
+            metrics::audit_entry_dropped();
+            tracing::error!(
+                waiting = self.health.waiting(),
+                "the audit backlog is full: an audit entry is lost"
+            );
+            return;
+        }
         let at = Utc::now().trunc_subsecs(6);
         let message = Message::Entry(Box::new(entry.into_link(at)));
         if self.sender.send(message).is_err() {
+            self.health.written_out(1);
+            metrics::audit_entry_dropped();
             tracing::error!("the audit writer has stopped: an audit entry is lost");
         }
     }
@@ -338,6 +382,7 @@ impl Writer {
         for attempt in 1u64.. {
             match append(&self.db, &self.key, &links).await {
                 Ok(tip) => {
+                    self.health.written_out(links.len());
                     self.health.set(true);
                     self.tip = Some(tip);
                     return;
