@@ -85,6 +85,9 @@ pub struct DatabaseSettings {
 pub struct GraphqlSettings {
     /// Deepest selection nesting a query may have.
     pub max_depth: usize,
+    /// Deepest nesting of fields under `__schema` or `__type`: the standard introspection
+    /// queries of GraphiQL and code generators nest about 15 deep, beyond `max_depth`.
+    pub max_introspection_depth: usize,
     /// Highest complexity (fields, multiplied by page sizes of lists) a query may have.
     pub max_complexity: usize,
     /// Page size when a connection is asked for without `first` or `last`.
@@ -243,6 +246,7 @@ acquire_timeout_secs = 10
 
 [graphql]
 max_depth = 12
+max_introspection_depth = 24
 max_complexity = 20000
 default_page_size = 20
 max_page_size = 100

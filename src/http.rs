@@ -301,7 +301,7 @@ async fn screen(
         .gate
         .charge(&admission.principal, more)
         .map_err(refused)?;
-    prepare_all(request, state.calls.documents, method).await
+    prepare_all(request, state.calls.documents_for(&admission.role), method).await
 }
 
 async fn graphql(
@@ -446,7 +446,7 @@ impl Subscriptions {
                 .set("code", code);
             return Err(response);
         }
-        let limits = state.calls.documents;
+        let limits = state.calls.documents_for(&admission.role);
         let checked = tokio::task::spawn_blocking(move || {
             prepare([&mut request], &limits, true).map(|()| request)
         })

@@ -9,18 +9,13 @@
 mod common;
 
 use common::tokens::{secured, token};
-use common::{Backend, Hub};
+use common::{node, Backend, Hub};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// How long the whole browser run may take before it counts as failed.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(120);
-
-fn e2e_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
-}
 
 fn chromium() -> PathBuf {
     std::env::var_os("GRIDHUB_CHROMIUM")
@@ -30,41 +25,9 @@ fn chromium() -> PathBuf {
 
 /// What the browser test lacks on this machine, if anything.
 fn missing_browser() -> Option<String> {
-    if !chromium().exists() {
-        return Some(format!("no Chromium at {}", chromium().display()));
-    }
-    if !e2e_dir().join("node_modules/playwright-core").exists() {
-        return Some("tests/e2e/node_modules is not installed".to_string());
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(output) if output.status.success() => None,
-        _ => Some("node is not on the PATH".to_string()),
-    }
-}
-
-/// Runs `command` to its end, or kills it once `deadline` has passed.
-fn run_with_deadline(mut command: Command, deadline: Duration) -> Result<Output, String> {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start node: {e}"))?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => return child.wait_with_output().map_err(|e| e.to_string()),
-            Ok(None) if started.elapsed() > deadline => {
-                let _ = child.kill();
-                let output = child.wait_with_output().map_err(|e| e.to_string())?;
-                return Err(format!(
-                    "the browser test did not finish within {deadline:?}\n{}",
-                    String::from_utf8_lossy(&output.stderr)
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
+    let no_chromium =
+        (!chromium().exists()).then(|| format!("no Chromium at {}", chromium().display()));
+    node::missing(&["playwright-core"], no_chromium)
 }
 
 async fn street_code(hub: &Hub, admin: &str) -> String {
@@ -139,34 +102,23 @@ async fn a_token_in_the_screen_address_is_refused_and_the_page_takes_it_from_the
 
 #[tokio::test]
 async fn screen_shows_a_reported_event_live_in_chromium() {
-    if let Some(missing) = missing_browser() {
-        if std::env::var_os("GRIDHUB_REQUIRE_BROWSER").is_some() {
-            panic!(
-                "the browser test cannot run: {missing}; run .ci/run, or install Chromium \
-                 (apt-get install -y chromium chromium-driver) and `npm ci --prefix tests/e2e`"
-            );
-        }
-        eprintln!(
-            "skipped: screen browser test ({missing}; .ci/run installs Chromium and \
-             tests/e2e/node_modules)"
-        );
+    if node::skip("screen browser test", missing_browser()) {
         return;
     }
     let hub = Hub::start_with(Backend::Sqlite, 300, secured).await;
     let admin = token("admin-screen", "admin", None, None);
     let grid = street_code(&hub, &admin).await;
-    let mut node = Command::new("node");
-    node.arg(e2e_dir().join("screen.mjs"))
-        .args([
-            &hub.base,
-            &grid,
-            &token("command-centre-screen", "command_centre", None, Some(&grid)),
-            &admin,
-        ])
-        .env("GRIDHUB_CHROMIUM", chromium());
-    let output = tokio::task::spawn_blocking(move || run_with_deadline(node, BROWSER_DEADLINE))
-        .await
-        .expect("the browser run's thread");
+    let args = vec![
+        hub.base.clone(),
+        grid.clone(),
+        token("command-centre-screen", "command_centre", None, Some(&grid)),
+        admin.clone(),
+    ];
+    let envs = vec![(
+        "GRIDHUB_CHROMIUM".to_string(),
+        chromium().display().to_string(),
+    )];
+    let output = node::run_script("screen.mjs", args, envs, BROWSER_DEADLINE).await;
     let output = output.unwrap_or_else(|e| panic!("{e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

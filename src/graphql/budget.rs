@@ -31,6 +31,17 @@ impl CallLimits {
         }
     }
 
+    /// The document limits of a principal in `role`: its depth limit, else the settings'.
+    pub fn documents_for(&self, role: &Role) -> DocumentLimits {
+        DocumentLimits {
+            max_depth: role
+                .limits
+                .max_depth
+                .map_or(self.documents.max_depth, |depth| depth as u64),
+            ..self.documents
+        }
+    }
+
     /// A fresh budget for one call of a principal in `role`.
     pub fn budget(&self, role: &Role) -> Arc<Budget> {
         Budget::new(role.limits.max_complexity.unwrap_or(self.max_complexity))

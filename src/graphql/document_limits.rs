@@ -1,7 +1,9 @@
 //! Bounds on a GraphQL document, checked before the schema validates or runs it: tokens and
 //! bracket nesting of the text (before it is parsed), then of the parsed document the number of
-//! fragments, fragment spread cycles, and the fields and aliases it expands to once every spread
-//! is replaced by its fragment. Each fragment's expansion is counted once (memoised), so a
+//! fragments, fragment spread cycles, and the fields, aliases and field depth it expands to once
+//! every spread is replaced by its fragment. Introspection (`__schema`, `__type`) has a depth
+//! limit of its own, so that the standard introspection query of GraphiQL and code generators
+//! passes while the depth limit still bounds the data a query asks for. Each fragment's expansion is counted once (memoised), so a
 //! document of fragments that spread each other many times costs as much to check as it is long,
 //! while the count says how much work validating and running it would be.
 
@@ -28,6 +30,10 @@ pub struct DocumentLimits {
     pub max_fields: u64,
     /// Aliased fields once every fragment spread is expanded, over all operations.
     pub max_aliases: u64,
+    /// Deepest nesting of fields outside introspection.
+    pub max_depth: u64,
+    /// Deepest nesting of fields under `__schema` or `__type`, counting that field.
+    pub max_introspection_depth: u64,
 }
 
 /// Why a document is refused; every message names the limit.
@@ -54,6 +60,12 @@ pub enum LimitError {
     /// Too many aliases once fragments are expanded.
     #[error("the document expands to more than {0} aliased fields")]
     Aliases(u64),
+    /// Fields nested too deep.
+    #[error("the document nests fields deeper than {0}")]
+    Depth(u64),
+    /// Introspection nested too deep.
+    #[error("the document nests introspection fields deeper than {0}")]
+    IntrospectionDepth(u64),
     /// A mutation arrived over GET.
     #[error("mutations must be sent with POST, not GET")]
     MutationOverGet,
@@ -79,6 +91,8 @@ impl From<&GraphqlSettings> for DocumentLimits {
             max_fragments: settings.max_fragments,
             max_fields: settings.max_fields,
             max_aliases: settings.max_aliases,
+            max_depth: settings.max_depth as u64,
+            max_introspection_depth: settings.max_introspection_depth as u64,
         }
     }
 }
@@ -102,6 +116,7 @@ pub fn prepare<'r>(
         total = total.add(Size {
             fields: shape.fields,
             aliases: shape.aliases,
+            ..Size::default()
         });
         within(total, limits)?;
         if let Some(document) = document {
@@ -193,21 +208,54 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The fields and aliases of an expansion.
+/// The fields, aliases and depths of an expansion.
 #[derive(Debug, Clone, Copy, Default)]
 struct Size {
     fields: u64,
     aliases: u64,
+    /// Deepest nesting of fields outside introspection.
+    depth: u64,
+    /// Deepest nesting of introspection fields.
+    introspection_depth: u64,
 }
 
 impl Size {
+    /// Two selections side by side: counts add up, depths are the deeper of the two.
     fn add(self, other: Size) -> Size {
         Size {
             fields: self.fields.saturating_add(other.fields),
             aliases: self.aliases.saturating_add(other.aliases),
+            depth: self.depth.max(other.depth),
+            introspection_depth: self.introspection_depth.max(other.introspection_depth),
+        }
+    }
+
+    /// A field named `name` (aliased or not) around the selection of size `inner`: an
+    /// introspection root takes everything below it into the introspection depth.
+    fn around(inner: Size, name: &str, aliased: bool) -> Size {
+        let own = Size {
+            fields: inner.fields.saturating_add(1),
+            aliases: inner.aliases + u64::from(aliased),
+            ..inner
+        };
+        if INTROSPECTION_ROOTS.contains(&name) {
+            let below = inner.depth.max(inner.introspection_depth);
+            Size {
+                depth: 0,
+                introspection_depth: below + 1,
+                ..own
+            }
+        } else {
+            Size {
+                depth: inner.depth + 1,
+                ..own
+            }
         }
     }
 }
+
+/// The fields that start an introspection query.
+const INTROSPECTION_ROOTS: [&str; 2] = ["__schema", "__type"];
 
 /// A fragment's expansion: being counted (a spread reaching it again is a cycle) or counted.
 enum Expansion {
@@ -227,13 +275,11 @@ impl<'a> Expander<'a> {
         let mut size = Size::default();
         for selection in &set.items {
             let part = match &selection.node {
-                Selection::Field(field) => {
-                    let own = Size {
-                        fields: 1,
-                        aliases: u64::from(field.node.alias.is_some()),
-                    };
-                    own.add(self.selection_set(&field.node.selection_set.node)?)
-                }
+                Selection::Field(field) => Size::around(
+                    self.selection_set(&field.node.selection_set.node)?,
+                    field.node.name.node.as_str(),
+                    field.node.alias.is_some(),
+                ),
                 Selection::FragmentSpread(spread) => {
                     self.fragment(spread.node.fragment_name.node.as_str())?
                 }
@@ -264,13 +310,27 @@ impl<'a> Expander<'a> {
     }
 }
 
-/// `size`, or the limit it exceeds.
+/// The fields and aliases of `size` are within `limits`.
 fn within(size: Size, limits: &DocumentLimits) -> Result<(), LimitError> {
     if size.fields > limits.max_fields {
         return Err(LimitError::Fields(limits.max_fields));
     }
     if size.aliases > limits.max_aliases {
         return Err(LimitError::Aliases(limits.max_aliases));
+    }
+    Ok(())
+}
+
+/// An operation of size `size` nests within `limits`. Checked per operation, not inside a
+/// fragment, which may be spread under an introspection field.
+fn within_depth(size: Size, limits: &DocumentLimits) -> Result<(), LimitError> {
+    if size.depth > limits.max_depth {
+        return Err(LimitError::Depth(limits.max_depth));
+    }
+    if size.introspection_depth > limits.max_introspection_depth {
+        return Err(LimitError::IntrospectionDepth(
+            limits.max_introspection_depth,
+        ));
     }
     Ok(())
 }
@@ -289,7 +349,9 @@ fn measure(document: &ExecutableDocument, limits: &DocumentLimits) -> Result<Sha
     let mut mutation = false;
     for (_, operation) in document.operations.iter() {
         mutation |= operation.node.ty == OperationType::Mutation;
-        total = total.add(expander.selection_set(&operation.node.selection_set.node)?);
+        let size = expander.selection_set(&operation.node.selection_set.node)?;
+        within_depth(size, limits)?;
+        total = total.add(size);
         within(total, limits)?;
     }
     for name in document.fragments.keys() {
@@ -313,6 +375,8 @@ mod tests {
         max_fragments: 50,
         max_fields: 1_000,
         max_aliases: 100,
+        max_depth: 4,
+        max_introspection_depth: 6,
     };
 
     fn shape(query: &str) -> Result<Shape, LimitError> {
@@ -328,6 +392,29 @@ mod tests {
         }
         doc.push_str(&format!("fragment F{levels} on Grid {{ code }}\n"));
         doc
+    }
+
+    #[test]
+    fn fields_nested_too_deep_are_refused_also_through_fragments() {
+        assert!(shape("{ a { b { c { d } } } }").is_ok());
+        assert_eq!(
+            shape("{ a { b { c { d { e } } } } }"),
+            Err(LimitError::Depth(4))
+        );
+        let spread =
+            "{ a { ...F } } fragment F on A { b { ...G } } fragment G on B { c { d { e } } }";
+        assert_eq!(shape(spread), Err(LimitError::Depth(4)));
+    }
+
+    #[test]
+    fn introspection_has_a_depth_limit_of_its_own() {
+        let six = "{ __schema { types { fields { type { ofType { name } } } } } }";
+        assert!(shape(six).is_ok(), "deeper than max_depth, within its own");
+        let seven =
+            "{ __type(name: \"A\") { fields { type { ofType { ofType { ofType { name } } } } } } }";
+        assert_eq!(shape(seven), Err(LimitError::IntrospectionDepth(6)));
+        let beside = "{ __schema { types { name } } a { b { c { d { e } } } } }";
+        assert_eq!(shape(beside), Err(LimitError::Depth(4)));
     }
 
     #[test]

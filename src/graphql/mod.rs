@@ -113,7 +113,6 @@ pub fn build(
             settings.subscriptions.stats_interval_millis,
         )))
         .data(settings.aggregates)
-        .limit_depth(limits.max_depth.unwrap_or(graphql.max_depth))
         .limit_complexity(limits.max_complexity.unwrap_or(graphql.max_complexity))
         .limit_directives(graphql.max_directives)
         .extension(budget::Budgeted);

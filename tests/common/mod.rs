@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod imports;
+pub mod node;
 pub mod tokens;
 
 use gridhub::config::Settings;
