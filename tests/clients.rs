@@ -1,6 +1,7 @@
 //! The clients front-end developers use, against a running hub: graphql-js's standard
 //! introspection query (what GraphiQL, graphql-codegen and graphql-inspector send) passes at the
-//! default limits, and the schema built from its answer is `schema/schema.graphql`.
+//! default limits, the schema built from its answer is `schema/schema.graphql`, and every type,
+//! field, argument and enum value in it has a description for GraphiQL to show.
 
 mod common;
 

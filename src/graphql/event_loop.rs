@@ -228,7 +228,11 @@ impl EventLoopMutation {
     /// Reports a new event 上报 in a grid. Its deadlines are computed from its priority: the grid
     /// must answer within the response window (15 minutes when urgent, 30 when high, 2 hours
     /// when normal) and the event must be resolved by its resolution deadline.
-    async fn report_event(&self, ctx: &Context<'_>, input: ReportEventInput) -> Result<Event> {
+    async fn report_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What was found, where and how urgent it is.")] input: ReportEventInput,
+    ) -> Result<Event> {
         let access = guard::access(ctx)?;
         require_step(access, Step::Report)?;
         let position = match (input.latitude, input.longitude) {
@@ -259,26 +263,46 @@ impl EventLoopMutation {
     }
 
     /// The grid accepts the event and starts handling it (受理).
-    async fn accept_event(&self, ctx: &Context<'_>, input: EventStepInput) -> Result<Event> {
+    async fn accept_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event (its global id) and the note for its timeline.")]
+        input: EventStepInput,
+    ) -> Result<Event> {
         self.simple(ctx, input, Step::Accept).await
     }
 
     /// The grid rejects the event: not a matter for the grid, a duplicate, out of its area. Say
     /// why in the note.
-    async fn reject_event(&self, ctx: &Context<'_>, input: EventStepInput) -> Result<Event> {
+    async fn reject_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event (its global id) and the note for its timeline.")]
+        input: EventStepInput,
+    ) -> Result<Event> {
         self.simple(ctx, input, Step::Reject).await
     }
 
     /// Passes the event one level up the grid tree (grid → community → street → district):
     /// what the grid cannot solve goes up. The level above must decide within its assessment
     /// window (the 1-3-7 rule: 1 day community, 3 days street, 7 days district).
-    async fn escalate_event(&self, ctx: &Context<'_>, input: EventStepInput) -> Result<Event> {
+    async fn escalate_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event (its global id) and the note for its timeline.")]
+        input: EventStepInput,
+    ) -> Result<Event> {
         self.simple(ctx, input, Step::Escalate).await
     }
 
     /// Dispatches an escalated event to a department ("the street blows the whistle" 街道吹哨),
     /// which must report for duty within the response window.
-    async fn dispatch_event(&self, ctx: &Context<'_>, input: DispatchEventInput) -> Result<Event> {
+    async fn dispatch_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event, the department to dispatch it to, and the note.")]
+        input: DispatchEventInput,
+    ) -> Result<Event> {
         let record = record_of(guard::access(ctx)?, input.note, input.attachments)?;
         let department = Some(input.department.trim().to_string());
         self.take(
@@ -295,18 +319,28 @@ impl EventLoopMutation {
     async fn acknowledge_dispatch(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The event (its global id) and the note for its timeline.")]
         input: EventStepInput,
     ) -> Result<Event> {
         self.simple(ctx, input, Step::Acknowledge).await
     }
 
     /// Marks the event handled (处置), with the result in the note; the reporter is told.
-    async fn resolve_event(&self, ctx: &Context<'_>, input: EventStepInput) -> Result<Event> {
+    async fn resolve_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event (its global id) and the note for its timeline.")]
+        input: EventStepInput,
+    ) -> Result<Event> {
         self.simple(ctx, input, Step::Resolve).await
     }
 
     /// Closes a resolved event after verification, with the satisfaction rating (评价).
-    async fn close_event(&self, ctx: &Context<'_>, input: CloseEventInput) -> Result<Event> {
+    async fn close_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event, the reporter's satisfaction rating 1–5, and the note.")] input: CloseEventInput,
+    ) -> Result<Event> {
         let record = record_of(guard::access(ctx)?, input.note, input.attachments)?;
         let rating = Some(input.satisfaction);
         self.take(ctx, &input.event_id, Step::Close, record, (None, rating))
@@ -315,7 +349,12 @@ impl EventLoopMutation {
 
     /// Reopens a resolved or closed event (back to the grid, with a fresh resolution deadline)
     /// or a rejected one (back to reported). Say why in the note.
-    async fn reopen_event(&self, ctx: &Context<'_>, input: EventStepInput) -> Result<Event> {
+    async fn reopen_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event (its global id) and the note for its timeline.")]
+        input: EventStepInput,
+    ) -> Result<Event> {
         self.simple(ctx, input, Step::Reopen).await
     }
 }

@@ -1,10 +1,15 @@
 // Sends graphql-js's standard introspection query (what GraphiQL, graphql-codegen and
 // graphql-inspector send) to a running hub, builds the client schema from the answer and
-// compares it with the schema file, both printed by graphql-js in lexicographic order.
+// compares it with the schema file, both printed by graphql-js in lexicographic order; and
+// every type, field, argument and enum value must carry a description for GraphiQL to show.
 // Usage: node introspection.mjs URL SCHEMA_FILE [TOKEN]; exits 1 with the difference.
 import { readFileSync } from "node:fs";
 import {
   buildClientSchema,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
   buildSchema,
   getIntrospectionQuery,
   lexicographicSortSchema,
@@ -36,8 +41,33 @@ if (served !== file) {
   console.error(`file:   ${b.slice(at, at + 5).join("\n        ")}`);
   process.exit(1);
 }
-console.log(`introspection matches ${schemaFile}: ${a_count(served)} types`);
+const undescribed = undocumented(buildClientSchema(body.data));
+if (undescribed.length > 0) {
+  console.error(`${undescribed.length} without a description: ${undescribed.slice(0, 20).join(", ")}`);
+  process.exit(1);
+}
+const types = Object.keys(buildClientSchema(body.data).getTypeMap()).length;
+console.log(`introspection matches ${schemaFile}: ${types} types, every one described`);
 
-function a_count(sdl) {
-  return (sdl.match(/^(type|input|enum|scalar|interface|union) /gm) || []).length;
+// Types, fields, arguments and enum values of the schema's own types that have no description.
+function undocumented(schema) {
+  const missing = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith("__")) continue;
+    if (!type.description) missing.push(type.name);
+    if (isEnumType(type)) {
+      for (const value of type.getValues()) {
+        if (!value.description) missing.push(`${type.name}.${value.name}`);
+      }
+    }
+    if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        if (!field.description) missing.push(`${type.name}.${field.name}`);
+        for (const arg of field.args ?? []) {
+          if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+        }
+      }
+    }
+  }
+  return missing;
 }
