@@ -132,7 +132,7 @@ async fn empty_db(backend: Backend) -> TestDb {
             (url, None)
         }
         Backend::Postgres => {
-            let admin_url = std::env::var("GRIDHUB_TEST_DATABASE_URL").unwrap();
+            let admin_url = common::postgres_admin_url();
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
@@ -143,8 +143,10 @@ async fn empty_db(backend: Backend) -> TestDb {
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
-            let (base, _) = admin_url.rsplit_once('/').unwrap();
-            (format!("{base}/{name}"), Some((admin_url, name)))
+            (
+                common::with_database(&admin_url, &name),
+                Some((admin_url, name)),
+            )
         }
     };
     let conn = connect(&url).await;

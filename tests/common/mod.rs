@@ -90,9 +90,23 @@ fn unique_name() -> String {
     )
 }
 
-fn with_database(url: &str, name: &str) -> String {
+/// The `postgres` maintenance database on the server of `GRIDHUB_TEST_DATABASE_URL`, where test
+/// databases are created and dropped: the database the URL names need not exist.
+pub fn postgres_admin_url() -> String {
+    let url = std::env::var("GRIDHUB_TEST_DATABASE_URL").expect("GRIDHUB_TEST_DATABASE_URL");
+    with_database(&url, "postgres")
+}
+
+/// `url` naming the database `name` instead, its query kept.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (url, query) = url
+        .split_once('?')
+        .map_or((url, None), |(u, q)| (u, Some(q)));
     let (base, _) = url.rsplit_once('/').expect("a database URL has a path");
-    format!("{base}/{name}")
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
 }
 
 async fn create_store(backend: Backend) -> (Store, String) {
@@ -103,11 +117,11 @@ async fn create_store(backend: Backend) -> (Store, String) {
             (Store::Sqlite(dir), url)
         }
         Backend::Postgres => {
-            let admin_url = std::env::var("GRIDHUB_TEST_DATABASE_URL").unwrap();
+            let admin_url = postgres_admin_url();
             let name = unique_name();
             let admin = sea_orm::Database::connect(&admin_url)
                 .await
-                .expect("connect to GRIDHUB_TEST_DATABASE_URL");
+                .expect("connect to the maintenance database of GRIDHUB_TEST_DATABASE_URL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
