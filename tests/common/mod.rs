@@ -8,6 +8,7 @@ pub mod audit;
 pub mod imports;
 pub mod node;
 pub mod tokens;
+pub mod ws;
 
 use gridhub::config::Settings;
 use gridhub::db::{self, Database};
