@@ -30,7 +30,7 @@ use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
@@ -580,10 +580,6 @@ async fn serve_socket(
     let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
-async fn graphiql() -> Html<&'static str> {
-    Html(include_str!("graphiql.html"))
-}
-
 /// The Prometheus metrics: open while no authentication is configured, then only for a role
 /// the policy lets read them.
 async fn prometheus(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -628,13 +624,13 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::INFO)));
     Router::new()
-        .route("/", get(graphiql))
         .route("/graphql", get(graphql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(prometheus))
         .merge(crate::screen::routes())
+        .merge(crate::graphiql::routes())
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))

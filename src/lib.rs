@@ -8,6 +8,7 @@ pub mod domain;
 pub mod entity;
 pub mod event_loop;
 pub mod feed;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod ingest;

@@ -20,7 +20,7 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                       base-uri 'none'; frame-ancestors 'self'";
 
 /// A static asset with its content type, revalidated on every load so a new build shows at once.
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -38,11 +38,16 @@ async fn page(RawQuery(query): RawQuery) -> Response {
                        (the fragment never leaves the browser), and revoke the token you sent";
         return (StatusCode::BAD_REQUEST, message).into_response();
     }
-    let mut response = asset("text/html; charset=utf-8", PAGE);
+    html_page(PAGE, POLICY)
+}
+
+/// An HTML page built into the binary, with its content security policy and no referrer.
+pub fn html_page(body: &'static str, policy: &'static str) -> Response {
+    let mut response = asset("text/html; charset=utf-8", body);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(POLICY),
+        HeaderValue::from_static(policy),
     );
     headers.insert(
         header::REFERRER_POLICY,

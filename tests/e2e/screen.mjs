@@ -7,19 +7,7 @@
 // token) authorises `reportEvent`. Exit code 0 when the page showed the change; 1 with a message
 // saying what it did not show.
 
-import { chromium } from 'playwright-core';
-
-const CHROMIUM = process.env.GRIDHUB_CHROMIUM || '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launch } from './browser.mjs';
 const STEP_TIMEOUT_MS = 20000;
 
 class Failure extends Error {}
@@ -72,7 +60,7 @@ async function pageState(page) {
 }
 
 async function run(base, gridCode, tokens) {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const browser = await launch();
   const problems = [];
   const page = await browser.newPage();
   try {
