@@ -11,24 +11,10 @@ mod common;
 use common::tokens::{secured, token};
 use common::{node, Backend, Hub};
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long the whole browser run may take before it counts as failed.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(120);
-
-fn chromium() -> PathBuf {
-    std::env::var_os("GRIDHUB_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-/// What the browser test lacks on this machine, if anything.
-fn missing_browser() -> Option<String> {
-    let no_chromium =
-        (!chromium().exists()).then(|| format!("no Chromium at {}", chromium().display()));
-    node::missing(&["playwright-core"], no_chromium)
-}
 
 async fn street_code(hub: &Hub, admin: &str) -> String {
     let bearer = format!("Bearer {admin}");
@@ -102,7 +88,7 @@ async fn a_token_in_the_screen_address_is_refused_and_the_page_takes_it_from_the
 
 #[tokio::test]
 async fn screen_shows_a_reported_event_live_in_chromium() {
-    if node::skip("screen browser test", missing_browser()) {
+    if node::skip("screen browser test", node::missing_browser()) {
         return;
     }
     let hub = Hub::start_with(Backend::Sqlite, 300, secured).await;
@@ -114,11 +100,7 @@ async fn screen_shows_a_reported_event_live_in_chromium() {
         token("command-centre-screen", "command_centre", None, Some(&grid)),
         admin.clone(),
     ];
-    let envs = vec![(
-        "GRIDHUB_CHROMIUM".to_string(),
-        chromium().display().to_string(),
-    )];
-    let output = node::run_script("screen.mjs", args, envs, BROWSER_DEADLINE).await;
+    let output = node::run_script("screen.mjs", args, BROWSER_DEADLINE).await;
     let output = output.unwrap_or_else(|e| panic!("{e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

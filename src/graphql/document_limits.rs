@@ -3,9 +3,10 @@
 //! fragments, fragment spread cycles, and the fields, aliases and field depth it expands to once
 //! every spread is replaced by its fragment. Introspection (`__schema`, `__type`) has a depth
 //! limit of its own, so that the standard introspection query of GraphiQL and code generators
-//! passes while the depth limit still bounds the data a query asks for. Each fragment's expansion is counted once (memoised), so a
-//! document of fragments that spread each other many times costs as much to check as it is long,
-//! while the count says how much work validating and running it would be.
+//! passes while the depth limit still bounds the data a query asks for. Each fragment's
+//! expansion is counted once (memoised), so a document of fragments that spread each other many
+//! times costs as much to check as it is long, while the count says how much work validating and
+//! running it would be.
 
 use crate::config::GraphqlSettings;
 use async_graphql::parser::types::{

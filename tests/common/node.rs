@@ -11,6 +11,20 @@ pub fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
 }
 
+/// The Chromium the browser scripts drive: `GRIDHUB_CHROMIUM`, else Debian's.
+pub fn chromium() -> PathBuf {
+    std::env::var_os("GRIDHUB_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// What a browser script lacks on this machine (Chromium, playwright-core, Node.js), if anything.
+pub fn missing_browser() -> Option<String> {
+    let no_chromium =
+        (!chromium().exists()).then(|| format!("no Chromium at {}", chromium().display()));
+    missing(&["playwright-core"], no_chromium)
+}
+
 /// What running a script needing `modules` (and `extra`, e.g. a browser) lacks, if anything.
 pub fn missing(modules: &[&str], extra: Option<String>) -> Option<String> {
     if let Some(module) = modules
@@ -44,19 +58,34 @@ pub fn skip(test: &str, missing: Option<String>) -> bool {
     true
 }
 
-/// Runs the script `name` of `tests/e2e` with `args` to its end, or kills it once `deadline`
+/// Runs the script `name` of `tests/e2e` with `args` (and [`chromium`] as `GRIDHUB_CHROMIUM`) to its end, or kills it once `deadline`
 /// has passed; off the async workers.
 pub async fn run_script(
     name: &str,
     args: Vec<String>,
-    envs: Vec<(String, String)>,
     deadline: Duration,
 ) -> Result<Output, String> {
     let mut command = Command::new("node");
-    command.arg(e2e_dir().join(name)).args(args).envs(envs);
+    command
+        .arg(e2e_dir().join(name))
+        .args(args)
+        .env("GRIDHUB_CHROMIUM", chromium());
     tokio::task::spawn_blocking(move || run_with_deadline(command, deadline))
         .await
         .map_err(|e| e.to_string())?
+}
+
+/// The standard output of a script that ran, which must have succeeded and printed `marker`.
+pub fn expect_success(output: Result<Output, String>, marker: &str) -> String {
+    let output = output.unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success() && stdout.contains(marker),
+        "{}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
 
 fn run_with_deadline(mut command: Command, deadline: Duration) -> Result<Output, String> {
